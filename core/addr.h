@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/* addr: socket addresses as keys, as text, and v4-mapped translation. */
+#ifndef SDA_ADDR_H
+#define SDA_ADDR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+/* A normalised socket address: what a bind names, independent of the length
+ * quirks of sockaddr_un.  For AF_UNIX, path[] holds the path (NUL terminated,
+ * plen excluding the NUL) or, when abstract, the name bytes after the leading
+ * NUL (plen bytes, may contain NULs). */
+struct sda_addr {
+	int family;                 /* AF_INET, AF_INET6, AF_UNIX */
+	uint16_t port;              /* host order; 0 for AF_UNIX */
+	uint32_t scope_id;          /* AF_INET6 only */
+	unsigned char ip[16];       /* AF_INET: 4 bytes used; AF_INET6: 16 */
+	int abstract;               /* AF_UNIX only */
+	size_t plen;
+	char path[108];
+};
+
+/* Decode a sockaddr. Returns 0, -EAFNOSUPPORT for other families, -EINVAL
+ * for a length too short for the family or an unnamed unix address. */
+int sda_addr_from_sockaddr(const struct sockaddr *sa, size_t len, struct sda_addr *out);
+
+/* Total order over addresses: family, port, ip/scope or unix name. */
+int sda_addr_cmp(const struct sda_addr *a, const struct sda_addr *b);
+
+/* True when the address is the wildcard of its family (0.0.0.0 or ::). */
+int sda_addr_is_wildcard(const struct sda_addr *a);
+
+/* Text for logs: "127.0.0.1:80", "[::1]:80", "/run/x.sock", "@name".
+ * Non-printable bytes are escaped.  Always NUL terminates (when cap > 0);
+ * returns the length written.  Needs no allocation. */
+size_t sda_addr_format(const struct sda_addr *a, char *buf, size_t cap);
+
+/* Text for a socket type: "tcp"/"udp"/"stream"/"dgram"/"seqpacket"... */
+const char *sda_type_name(int family, int type);
+
+/* If sa (of length *len) is an AF_INET6 v4-mapped address, rewrite it in
+ * place as a sockaddr_in and set *len = sizeof(struct sockaddr_in).
+ * sa must have room for a sockaddr_in6.  Returns 1 if rewritten, else 0. */
+int sda_addr_unmap_v4(struct sockaddr *sa, socklen_t *len);
+
+#endif

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/* registry: the inherited sockets, and which one serves a bind. */
+#ifndef SDA_REGISTRY_H
+#define SDA_REGISTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "probe.h"
+
+struct sda_registry {
+	size_t n;                  /* entries, in LISTEN_FDS order */
+	struct sda_sock *e;
+	size_t nkeys;              /* usable entries, sorted by (addr, type) */
+	uint32_t *by_key;
+};
+
+/* How a bind matched (design.md §3 precedence). */
+enum sda_how {
+	SDA_MATCH_NONE = 0,
+	SDA_MATCH_MAP,         /* explicit operator mapping */
+	SDA_MATCH_EXACT,       /* same family, type, address, port */
+	SDA_MATCH_WILDCARD,    /* inherited on the wildcard of the same family */
+	SDA_MATCH_DUALSTACK,   /* AF_INET bind onto a dual-stack [::] socket */
+};
+const char *sda_how_name(enum sda_how h);
+
+/* Build from already-probed entries (takes ownership of e, n entries). */
+int sda_registry_init(struct sda_registry *r, struct sda_sock *e, size_t n);
+void sda_registry_free(struct sda_registry *r);
+
+/* Which usable entry serves a bind of `want` on a socket of `type`
+ * (0: any type, for a cheap first pass before asking the app's socket).
+ * Port 0 and unnamed unix addresses never match.
+ * Returns the entry index (>= 0) and sets *how, or -ENOENT. O(log N). */
+long sda_registry_match(const struct sda_registry *r, const struct sda_addr *want,
+			int type, enum sda_how *how);
+
+/* Index of the usable AF_UNIX path entry whose socket file is (dev, ino),
+ * or -ENOENT. */
+long sda_registry_find_path_inode(const struct sda_registry *r, dev_t dev, ino_t ino);
+
+/* Index of the usable entry whose socket is (dev, ino), or -ENOENT. */
+long sda_registry_find_inode(const struct sda_registry *r, dev_t dev, ino_t ino);
+
+#endif
