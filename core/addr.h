@@ -18,7 +18,7 @@ struct sda_addr {
 	unsigned char ip[16];       /* AF_INET: 4 bytes used; AF_INET6: 16 */
 	int abstract;               /* AF_UNIX only */
 	size_t plen;
-	char path[108];
+	char path[109];             /* sun_path is 108 bytes; +1 for the NUL */
 };
 
 /* Decode a sockaddr. Returns 0, -EAFNOSUPPORT for other families, -EINVAL

@@ -12,6 +12,7 @@ struct sda_registry {
 	struct sda_sock *e;
 	size_t nkeys;              /* usable entries, sorted by (addr, type) */
 	uint32_t *by_key;
+	uint32_t *by_ino;          /* usable entries, sorted by (dev, ino) */
 };
 
 /* How a bind matched (design.md §3 precedence). */
@@ -36,10 +37,11 @@ long sda_registry_match(const struct sda_registry *r, const struct sda_addr *wan
 			int type, enum sda_how *how);
 
 /* Index of the usable AF_UNIX path entry whose socket file is (dev, ino),
+ * (linear: for cold paths such as unlink())
  * or -ENOENT. */
 long sda_registry_find_path_inode(const struct sda_registry *r, dev_t dev, ino_t ino);
 
-/* Index of the usable entry whose socket is (dev, ino), or -ENOENT. */
+/* Index of the usable entry whose socket is (dev, ino), or -ENOENT. O(log N). */
 long sda_registry_find_inode(const struct sda_registry *r, dev_t dev, ino_t ino);
 
 #endif

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: MIT */
+#include "registry.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *sda_how_name(enum sda_how h)
+{
+	switch (h) {
+	case SDA_MATCH_MAP: return "map";
+	case SDA_MATCH_EXACT: return "exact";
+	case SDA_MATCH_WILDCARD: return "wildcard";
+	case SDA_MATCH_DUALSTACK: return "dual-stack";
+	case SDA_MATCH_NONE: break;
+	}
+	return "none";
+}
+
+/* qsort has no context argument: the entries being sorted are passed here. */
+static _Thread_local const struct sda_sock *sort_base;
+
+static int key_cmp(const struct sda_sock *a, const struct sda_sock *b)
+{
+	int c = sda_addr_cmp(&a->addr, &b->addr);
+
+	if (c)
+		return c;
+	if (a->type != b->type)
+		return a->type < b->type ? -1 : 1;
+	return (a->fd > b->fd) - (a->fd < b->fd);
+}
+
+static int idx_cmp(const void *x, const void *y)
+{
+	return key_cmp(&sort_base[*(const uint32_t *)x], &sort_base[*(const uint32_t *)y]);
+}
+
+static int ino_cmp3(dev_t da, ino_t ia, dev_t db, ino_t ib)
+{
+	if (da != db)
+		return da < db ? -1 : 1;
+	return (ia > ib) - (ia < ib);
+}
+
+static int idx_ino_cmp(const void *x, const void *y)
+{
+	const struct sda_sock *a = &sort_base[*(const uint32_t *)x];
+	const struct sda_sock *b = &sort_base[*(const uint32_t *)y];
+
+	return ino_cmp3(a->dev, a->ino, b->dev, b->ino);
+}
+
+int sda_registry_init(struct sda_registry *r, struct sda_sock *e, size_t n)
+{
+	memset(r, 0, sizeof(*r));
+	r->e = e;
+	r->n = n;
+	if (!n)
+		return 0;
+	r->by_key = calloc(n, sizeof(*r->by_key));
+	r->by_ino = calloc(n, sizeof(*r->by_ino));
+	if (!r->by_key || !r->by_ino) {
+		free(r->by_key);
+		free(r->by_ino);
+		r->by_key = r->by_ino = NULL;
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (e[i].usable)
+			r->by_key[r->nkeys++] = (uint32_t)i;
+	memcpy(r->by_ino, r->by_key, r->nkeys * sizeof(*r->by_ino));
+	sort_base = e;
+	qsort(r->by_key, r->nkeys, sizeof(*r->by_key), idx_cmp);
+	qsort(r->by_ino, r->nkeys, sizeof(*r->by_ino), idx_ino_cmp);
+	sort_base = NULL;
+	return 0;
+}
+
+void sda_registry_free(struct sda_registry *r)
+{
+	free(r->e);
+	free(r->by_key);
+	free(r->by_ino);
+	memset(r, 0, sizeof(*r));
+}
+
+/* First usable entry with address == key and a matching type (0 = any). */
+static long find(const struct sda_registry *r, const struct sda_addr *key, int type)
+{
+	size_t lo = 0, hi = r->nkeys;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (sda_addr_cmp(&r->e[r->by_key[mid]].addr, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < r->nkeys; lo++) {
+		const struct sda_sock *s = &r->e[r->by_key[lo]];
+
+		if (sda_addr_cmp(&s->addr, key) != 0)
+			break;
+		if (type == 0 || s->type == type)
+			return (long)r->by_key[lo];
+	}
+	return -ENOENT;
+}
+
+long sda_registry_match(const struct sda_registry *r, const struct sda_addr *want,
+			int type, enum sda_how *how)
+{
+	struct sda_addr key;
+	long i;
+
+	if (how)
+		*how = SDA_MATCH_NONE;
+	if (!r || !r->nkeys)
+		return -ENOENT;
+	if (want->family != AF_UNIX && want->port == 0)
+		return -ENOENT;                    /* port 0: the app wants any port */
+
+	if ((i = find(r, want, type)) >= 0) {
+		if (how)
+			*how = SDA_MATCH_EXACT;
+		return i;
+	}
+	if (want->family == AF_UNIX)
+		return -ENOENT;
+
+	/* an inherited wildcard of the same family serves every address */
+	key = *want;
+	memset(key.ip, 0, sizeof(key.ip));
+	key.scope_id = 0;
+	if (!sda_addr_is_wildcard(want) && (i = find(r, &key, type)) >= 0) {
+		if (how)
+			*how = SDA_MATCH_WILDCARD;
+		return i;
+	}
+
+	/* an IPv4 bind onto a dual-stack [::] socket */
+	if (want->family == AF_INET) {
+		key.family = AF_INET6;
+		for (i = find(r, &key, type); i >= 0;) {
+			if (!r->e[i].v6only) {
+				if (how)
+					*how = SDA_MATCH_DUALSTACK;
+				return i;
+			}
+			break;     /* V6ONLY [::] cannot serve IPv4 */
+		}
+	}
+	return -ENOENT;
+}
+
+long sda_registry_find_path_inode(const struct sda_registry *r, dev_t dev, ino_t ino)
+{
+	/* Linear: unlink() of a unix path is a cold path. */
+	for (size_t k = 0; r && k < r->nkeys; k++) {
+		const struct sda_sock *s = &r->e[r->by_key[k]];
+
+		if (s->path_ino && s->path_ino == ino && s->path_dev == dev)
+			return (long)r->by_key[k];
+	}
+	return -ENOENT;
+}
+
+long sda_registry_find_inode(const struct sda_registry *r, dev_t dev, ino_t ino)
+{
+	size_t lo = 0, hi = r ? r->nkeys : 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct sda_sock *s = &r->e[r->by_ino[mid]];
+		int c = ino_cmp3(s->dev, s->ino, dev, ino);
+
+		if (c == 0)
+			return (long)r->by_ino[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -ENOENT;
+}
