@@ -211,7 +211,7 @@ int sda_addr_unmap_v4(struct sockaddr *sa, socklen_t *len)
 	if (sa->sa_family != AF_INET6 || *len < sizeof(in6))
 		return 0;
 	memcpy(&in6, sa, sizeof(in6));
-	if (!IN6_IS_ADDR_V4MAPPED(&in6.sin6_addr))
+	if (!IN6_IS_ADDR_V4MAPPED(&in6.sin6_addr) && !IN6_IS_ADDR_UNSPECIFIED(&in6.sin6_addr))
 		return 0;
 	memset(&in, 0, sizeof(in));
 	in.sin_family = AF_INET;

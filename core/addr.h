@@ -39,8 +39,9 @@ size_t sda_addr_format(const struct sda_addr *a, char *buf, size_t cap);
 /* Text for a socket type: "tcp"/"udp"/"stream"/"dgram"/"seqpacket"... */
 const char *sda_type_name(int family, int type);
 
-/* If sa (of length *len) is an AF_INET6 v4-mapped address, rewrite it in
- * place as a sockaddr_in and set *len = sizeof(struct sockaddr_in).
+/* If sa (of length *len) is an AF_INET6 v4-mapped address, or the IPv6
+ * wildcard "::" (a dual-stack listener's own name), rewrite it in place as a
+ * sockaddr_in (0.0.0.0 for "::") and set *len = sizeof(struct sockaddr_in).
  * sa must have room for a sockaddr_in6.  Returns 1 if rewritten, else 0. */
 int sda_addr_unmap_v4(struct sockaddr *sa, socklen_t *len);
 

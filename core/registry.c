@@ -18,9 +18,6 @@ const char *sda_how_name(enum sda_how h)
 	return "none";
 }
 
-/* qsort has no context argument: the entries being sorted are passed here. */
-static _Thread_local const struct sda_sock *sort_base;
-
 static int key_cmp(const struct sda_sock *a, const struct sda_sock *b)
 {
 	int c = sda_addr_cmp(&a->addr, &b->addr);
@@ -32,9 +29,44 @@ static int key_cmp(const struct sda_sock *a, const struct sda_sock *b)
 	return (a->fd > b->fd) - (a->fd < b->fd);
 }
 
-static int idx_cmp(const void *x, const void *y)
+typedef int (*idx_cmp_fn)(const struct sda_sock *e, uint32_t a, uint32_t b);
+
+static int idx_key_cmp(const struct sda_sock *e, uint32_t a, uint32_t b)
 {
-	return key_cmp(&sort_base[*(const uint32_t *)x], &sort_base[*(const uint32_t *)y]);
+	return key_cmp(&e[a], &e[b]);
+}
+
+/* Heapsort of indexes: no allocation (qsort may malloc), O(n log n). */
+static void sift(const struct sda_sock *e, uint32_t *v, size_t root, size_t n, idx_cmp_fn cmp)
+{
+	for (;;) {
+		size_t c = 2 * root + 1;
+		uint32_t t;
+
+		if (c >= n)
+			return;
+		if (c + 1 < n && cmp(e, v[c], v[c + 1]) < 0)
+			c++;
+		if (cmp(e, v[root], v[c]) >= 0)
+			return;
+		t = v[root];
+		v[root] = v[c];
+		v[c] = t;
+		root = c;
+	}
+}
+
+static void heapsort_idx(const struct sda_sock *e, uint32_t *v, size_t n, idx_cmp_fn cmp)
+{
+	for (size_t i = n / 2; i-- > 0;)
+		sift(e, v, i, n, cmp);
+	for (size_t end = n; end-- > 1;) {
+		uint32_t t = v[0];
+
+		v[0] = v[end];
+		v[end] = t;
+		sift(e, v, 0, end, cmp);
+	}
 }
 
 static int ino_cmp3(dev_t da, ino_t ia, dev_t db, ino_t ib)
@@ -44,12 +76,36 @@ static int ino_cmp3(dev_t da, ino_t ia, dev_t db, ino_t ib)
 	return (ia > ib) - (ia < ib);
 }
 
-static int idx_ino_cmp(const void *x, const void *y)
+static int idx_ino_cmp(const struct sda_sock *e, uint32_t a, uint32_t b)
 {
-	const struct sda_sock *a = &sort_base[*(const uint32_t *)x];
-	const struct sda_sock *b = &sort_base[*(const uint32_t *)y];
+	return ino_cmp3(e[a].dev, e[a].ino, e[b].dev, e[b].ino);
+}
 
-	return ino_cmp3(a->dev, a->ino, b->dev, b->ino);
+int sda_registry_alloc(struct sda_registry *r, size_t n)
+{
+	memset(r, 0, sizeof(*r));
+	if (!n)
+		return 0;
+	r->e = calloc(n, sizeof(*r->e));
+	r->by_key = calloc(n, sizeof(*r->by_key));
+	r->by_ino = calloc(n, sizeof(*r->by_ino));
+	if (!r->e || !r->by_key || !r->by_ino) {
+		sda_registry_free(r);
+		return -ENOMEM;
+	}
+	r->n = n;
+	return 0;
+}
+
+void sda_registry_index(struct sda_registry *r)
+{
+	r->nkeys = 0;
+	for (size_t i = 0; i < r->n; i++)
+		if (r->e[i].usable)
+			r->by_key[r->nkeys++] = (uint32_t)i;
+	memcpy(r->by_ino, r->by_key, r->nkeys * sizeof(*r->by_ino));
+	heapsort_idx(r->e, r->by_key, r->nkeys, idx_key_cmp);
+	heapsort_idx(r->e, r->by_ino, r->nkeys, idx_ino_cmp);
 }
 
 int sda_registry_init(struct sda_registry *r, struct sda_sock *e, size_t n)
@@ -67,14 +123,7 @@ int sda_registry_init(struct sda_registry *r, struct sda_sock *e, size_t n)
 		r->by_key = r->by_ino = NULL;
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (e[i].usable)
-			r->by_key[r->nkeys++] = (uint32_t)i;
-	memcpy(r->by_ino, r->by_key, r->nkeys * sizeof(*r->by_ino));
-	sort_base = e;
-	qsort(r->by_key, r->nkeys, sizeof(*r->by_key), idx_cmp);
-	qsort(r->by_ino, r->nkeys, sizeof(*r->by_ino), idx_ino_cmp);
-	sort_base = NULL;
+	sda_registry_index(r);
 	return 0;
 }
 

@@ -25,8 +25,16 @@ enum sda_how {
 };
 const char *sda_how_name(enum sda_how h);
 
-/* Build from already-probed entries (takes ownership of e, n entries). */
+/* Build from already-probed entries (takes ownership of e, a calloc'ed
+ * array of n entries). */
 int sda_registry_init(struct sda_registry *r, struct sda_sock *e, size_t n);
+
+/* The same in two steps, for callers that must not allocate later:
+ * sda_registry_alloc() allocates room for n zeroed entries (e[i] to be
+ * filled, e.g. by sda_probe()), sda_registry_index() then sorts the usable
+ * ones without allocating; it may be called again after entries change. */
+int sda_registry_alloc(struct sda_registry *r, size_t n);
+void sda_registry_index(struct sda_registry *r);
 void sda_registry_free(struct sda_registry *r);
 
 /* Which usable entry serves a bind of `want` on a socket of `type`
