@@ -1,0 +1,99 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""A small legacy-style server for the end-to-end tests.
+
+    servers.py SPEC...
+
+Each SPEC is KIND:ADDRESS with KIND one of tcp, udp, unix (stream),
+seqpacket, and ADDRESS 127.0.0.1:PORT, [::1]:PORT, /path or @abstract.
+The server knows nothing about socket activation: like a legacy daemon it
+creates each socket, sets SO_REUSEADDR (inet) or unlinks a stale path (unix),
+binds and listens.  For each socket it prints one line on stdout:
+
+    BOUND SPEC fd=N name=GETSOCKNAME
+
+then serves every socket at once: each stream connection gets b"echo:" + the
+first chunk it sent, each seqpacket message and each datagram is echoed as
+b"echo:" + message.
+"""
+import os
+import select
+import socket
+import sys
+import threading
+
+KINDS = {
+    "tcp": socket.SOCK_STREAM,
+    "udp": socket.SOCK_DGRAM,
+    "unix": socket.SOCK_STREAM,
+    "seqpacket": socket.SOCK_SEQPACKET,
+}
+
+
+def parse(spec):
+    kind, _, where = spec.partition(":")
+    if kind not in KINDS or not where:
+        sys.exit("bad spec: " + spec)
+    if kind in ("tcp", "udp"):
+        host, _, port = where.rpartition(":")
+        if host.startswith("["):
+            return kind, socket.AF_INET6, (host[1:-1], int(port))
+        return kind, socket.AF_INET, (host, int(port))
+    if where.startswith("@"):
+        return kind, socket.AF_UNIX, "\0" + where[1:]
+    return kind, socket.AF_UNIX, where
+
+
+def make(spec):
+    kind, family, addr = parse(spec)
+    s = socket.socket(family, KINDS[kind])
+    if family == socket.AF_UNIX:
+        if not addr.startswith("\0"):
+            try:  # what legacy servers do before bind; the path is systemd's
+                os.unlink(addr)
+            except FileNotFoundError:
+                pass
+    else:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(addr)
+    if kind != "udp":
+        s.listen(16)
+    name = s.getsockname()
+    if isinstance(name, tuple):
+        name = "%s:%d" % (name[0] if family == socket.AF_INET else "[%s]" % name[0], name[1])
+    elif isinstance(name, str) and name.startswith("\0"):
+        name = "@" + name[1:]
+    print("BOUND %s fd=%d name=%s" % (spec, s.fileno(), name), flush=True)
+    return kind, s
+
+
+def serve_conn(kind, c):
+    with c:
+        c.settimeout(30)
+        while True:
+            data = c.recv(65536)
+            if not data:
+                return
+            c.sendall(b"echo:" + data)
+            if kind != "seqpacket":
+                return
+
+
+def main():
+    socks = dict(make(spec)[::-1] for spec in sys.argv[1:])
+    if not socks:
+        sys.exit("usage: servers.py SPEC...")
+    while True:
+        ready, _, _ = select.select(list(socks), [], [])
+        for s in ready:
+            kind = socks[s]
+            if kind == "udp":
+                data, peer = s.recvfrom(65536)
+                s.sendto(b"echo:" + data, peer)
+            else:
+                c, _ = s.accept()
+                threading.Thread(target=serve_conn, args=(kind, c), daemon=True).start()
+
+
+if __name__ == "__main__":
+    main()
