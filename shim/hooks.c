@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: MIT */
+/* The exported entry points.  Each is a one-line trampoline into the
+ * mechanism in state.c or straight to the real function; no logic lives
+ * here beyond choosing which. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "real.h"
+#include "state.h"
+
+/* The address-returning calls share one shape: on a translated fd, let the
+ * kernel write into a full-size buffer, then hand the app its AF_INET view.
+ * CALL(a, l) is the real call with the address arguments replaced. */
+#define XLATE_CALL(fd, addr, addrlen, CALL)                                     \
+	__extension__({                                                        \
+		struct sockaddr_storage ss_;                                   \
+		socklen_t sl_ = sizeof(ss_);                                   \
+		__typeof__(CALL(addr, addrlen)) r_;                            \
+		if (!(sda_fd_flags(fd) & SDA_FD_XLATE) || !(addr) || !(addrlen)) { \
+			r_ = CALL(addr, addrlen);                              \
+		} else {                                                       \
+			r_ = CALL((struct sockaddr *)&ss_, &sl_);              \
+			if (r_ >= 0)                                           \
+				sda_xlate_out(addr, addrlen, &ss_, sl_);       \
+		}                                                              \
+		r_;                                                            \
+	})
+
+SDA_EXPORT int socket(int domain, int type, int protocol)
+{
+	int fd = SDA_REAL(socket)(domain, type, protocol);
+
+	if (fd >= 0)
+		sda_fd_fresh(fd, 0);
+	return fd;
+}
+
+SDA_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	return sda_adopt(fd, addr, len) ? 0 : SDA_REAL(bind)(fd, addr, len);
+}
+
+SDA_EXPORT int listen(int fd, int backlog)
+{
+	return sda_keeps_backlog(fd) ? 0 : SDA_REAL(listen)(fd, backlog);
+}
+
+/* The hot one: one table load, no lock, no allocation, no dlsym. */
+SDA_EXPORT int close(int fd)
+{
+	unsigned f = sda_fd_flags(fd);
+
+	if (__builtin_expect(f != 0, 0)) {
+		if (f & SDA_FD_OWN)
+			return 0;
+		sda_fd_set(fd, 0);
+	}
+	return sda_real.close ? sda_real.close(fd) : (int)syscall(SYS_close, fd);
+}
+
+SDA_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
+{
+	sda_real_resolve();
+	return sda_close_span(first, last, flags);
+}
+
+SDA_EXPORT void closefrom(int lowfd)
+{
+	sda_real_resolve();
+	(void)sda_close_span(lowfd < 0 ? 0u : (unsigned)lowfd, ~0U, 0);
+}
+
+SDA_EXPORT int dup2(int oldfd, int newfd)
+{
+	sda_before_dup_onto(oldfd, newfd);
+	int r = SDA_REAL(dup2)(oldfd, newfd);
+
+	if (r >= 0)
+		sda_after_dup_onto(oldfd, newfd);
+	return r;
+}
+
+SDA_EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+	sda_before_dup_onto(oldfd, newfd);
+	int r = SDA_REAL(dup3)(oldfd, newfd, flags);
+
+	if (r >= 0)
+		sda_after_dup_onto(oldfd, newfd);
+	return r;
+}
+
+SDA_EXPORT int unlink(const char *path)
+{
+	return sda_keeps_path(AT_FDCWD, path, 0) ? 0 : SDA_REAL(unlink)(path);
+}
+
+SDA_EXPORT int unlinkat(int dirfd, const char *path, int flags)
+{
+	return sda_keeps_path(dirfd, path, flags) ? 0 : SDA_REAL(unlinkat)(dirfd, path, flags);
+}
+
+SDA_EXPORT int remove(const char *path)
+{
+	return sda_keeps_path(AT_FDCWD, path, 0) ? 0 : SDA_REAL(remove)(path);
+}
+
+/* accept()/accept4(): a connection accepted on a translated listener is
+ * itself v4-mapped, so it inherits the listener's translation. */
+static int accepted(int lfd, int fd)
+{
+	if (fd >= 0)
+		sda_fd_fresh(fd, sda_fd_flags(lfd) & SDA_FD_XLATE);
+	return fd;
+}
+
+#define ACC(a, l) SDA_REAL(accept)(fd, a, l)
+SDA_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	return accepted(fd, XLATE_CALL(fd, addr, len, ACC));
+}
+#undef ACC
+
+#define ACC4(a, l) SDA_REAL(accept4)(fd, a, l, flags)
+SDA_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	return accepted(fd, XLATE_CALL(fd, addr, len, ACC4));
+}
+#undef ACC4
+
+#define GSN(a, l) SDA_REAL(getsockname)(fd, a, l)
+SDA_EXPORT int getsockname(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	return XLATE_CALL(fd, addr, len, GSN);
+}
+#undef GSN
+
+#define GPN(a, l) SDA_REAL(getpeername)(fd, a, l)
+SDA_EXPORT int getpeername(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	return XLATE_CALL(fd, addr, len, GPN);
+}
+#undef GPN
+
+#define RF(a, l) SDA_REAL(recvfrom)(fd, buf, n, flags, a, l)
+SDA_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *addr,
+			    socklen_t *len)
+{
+	return XLATE_CALL(fd, addr, len, RF);
+}
+#undef RF
+
+SDA_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	struct sockaddr_storage ss;
+	void *name;
+	socklen_t applen;
+	ssize_t r;
+
+	if (!(sda_fd_flags(fd) & SDA_FD_XLATE) || !msg || !msg->msg_name)
+		return SDA_REAL(recvmsg)(fd, msg, flags);
+	name = msg->msg_name;
+	applen = msg->msg_namelen;
+	msg->msg_name = &ss;
+	msg->msg_namelen = sizeof(ss);
+	r = SDA_REAL(recvmsg)(fd, msg, flags);
+	if (r >= 0) {
+		socklen_t sl = msg->msg_namelen;
+
+		sda_xlate_out(name, &applen, &ss, sl);
+		msg->msg_namelen = applen;
+	} else {
+		msg->msg_namelen = applen;
+	}
+	msg->msg_name = name;
+	return r;
+}

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/* The constructor: read the environment once, set up the log and the
+ * registry's bookkeeping, and leave probing to the first hook that needs it. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "env.h"
+#include "log.h"
+#include "real.h"
+#include "state.h"
+
+#define PIDFS_MAGIC_ 0x50494446
+
+/* The inode id of a pidfd for ourselves, as systemd compares it with
+ * LISTEN_PIDFDID: only meaningful on pidfs (Linux >= 6.9). */
+static int self_pidfdid(uint64_t *id)
+{
+	struct statfs sfs;
+	struct stat st;
+	int ok, fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+
+	if (fd < 0)
+		return 0;
+	ok = fstatfs(fd, &sfs) == 0 && sfs.f_type == PIDFS_MAGIC_ && fstat(fd, &st) == 0;
+	if (ok)
+		*id = (uint64_t)st.st_ino;
+	sda_real.close(fd);
+	return ok;
+}
+
+static const char *show(const char *v)
+{
+	return v ? v : "(unset)";
+}
+
+__attribute__((constructor)) static void sda_init(void)
+{
+	struct sda_env_input in = { 0 };
+	struct sda_env env;
+	enum sda_level level;
+	int saved = errno, r, bad_level;
+
+	sda_real_resolve();
+	in.listen_pid = getenv("LISTEN_PID");
+	/* not activated, or running setuid: do nothing at all */
+	if (!in.listen_pid || getauxval(AT_SECURE))
+		goto out;
+	in.listen_pidfdid = getenv("LISTEN_PIDFDID");
+	in.listen_fds = getenv("LISTEN_FDS");
+	in.listen_fdnames = getenv("LISTEN_FDNAMES");
+	in.self_pid = getpid();
+	in.max_fds = sysconf(_SC_OPEN_MAX);
+	if (in.listen_pidfdid)
+		in.have_self_pidfdid = self_pidfdid(&in.self_pidfdid);
+
+	r = sda_env_parse(&in, &env);
+	if (r == 0)
+		goto out;                    /* meant for another process, or no fds */
+
+	bad_level = sda_parse_level(getenv("SDADOPT_LOG"), &level) < 0;
+	sda_log_open(level, getenv("JOURNAL_STREAM"),
+		     SDA_LISTEN_FDS_START + (r > 0 ? r : 0));
+	if (bad_level)
+		sda_warn("SDADOPT_LOG=%s is not a level (off, error, warning, info, debug); using %s",
+			 getenv("SDADOPT_LOG"), sda_level_name(level));
+	if (r < 0) {
+		sda_warn("%s (LISTEN_PID=%s LISTEN_PIDFDID=%s LISTEN_FDS=%s LISTEN_FDNAMES=%s); not adopting anything",
+			 env.why, show(in.listen_pid), show(in.listen_pidfdid),
+			 show(in.listen_fds), show(in.listen_fdnames));
+		goto inert;
+	}
+
+	/* The sockets are ours now: children we exec must not see them. */
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_PIDFDID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+
+	if ((r = sda_state_init(&env, sda_log_fd())) < 0) {
+		sda_err("cannot set up the registry: %s; not adopting anything", strerrorname_np(-r));
+		sda_env_free(&env);
+		goto inert;
+	}
+	pthread_atfork(sda_state_atfork_prepare, sda_state_atfork_release,
+		       sda_state_atfork_release);
+	goto out;
+
+inert:
+	if (sda_log_fd() >= 0) {
+		sda_real.close(sda_log_fd());
+		sda_log_set_fd(-1);
+	}
+out:
+	errno = saved;
+}

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: MIT */
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "env.h"
+
+static enum sda_level log_level = SDA_LOG_OFF;
+static int log_fd = -1;
+static int log_journal;
+
+int sda_log_fd(void)
+{
+	return log_fd;
+}
+
+void sda_log_set_fd(int fd)
+{
+	log_fd = fd;
+}
+
+int sda_log_enabled(enum sda_level level)
+{
+	return log_fd >= 0 && level <= log_level && level != SDA_LOG_OFF;
+}
+
+/* JOURNAL_STREAM is "DEV:INODE" of the stream the journal gave us. */
+static int stderr_is_journal(const char *js)
+{
+	uint64_t dev, ino;
+	struct stat st;
+	char buf[64];
+	char *colon;
+
+	if (!js || strlen(js) >= sizeof(buf))
+		return 0;
+	strcpy(buf, js);
+	colon = strchr(buf, ':');
+	if (!colon)
+		return 0;
+	*colon = '\0';
+	if (sda_parse_u64(buf, &dev) < 0 || sda_parse_u64(colon + 1, &ino) < 0)
+		return 0;
+	if (fstat(2, &st) < 0)
+		return 0;
+	return (uint64_t)st.st_dev == dev && (uint64_t)st.st_ino == ino;
+}
+
+int sda_log_open(enum sda_level level, const char *journal_stream, int min_fd)
+{
+	log_level = level;
+	if (level == SDA_LOG_OFF)
+		return -1;
+	log_fd = fcntl(2, F_DUPFD_CLOEXEC, min_fd);
+	log_journal = stderr_is_journal(journal_stream);
+	return log_fd;
+}
+
+struct lbuf {
+	char b[1024];
+	size_t n;
+};
+
+static void put(struct lbuf *l, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n && l->n < sizeof(l->b) - 2; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		/* one event, one line: no control characters from names or paths */
+		l->b[l->n++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+	}
+}
+
+static void puts_(struct lbuf *l, const char *s)
+{
+	put(l, s ? s : "(null)", strlen(s ? s : "(null)"));
+}
+
+static void putu(struct lbuf *l, unsigned long long v, int neg)
+{
+	char t[24];
+	int i = sizeof(t);
+
+	do
+		t[--i] = (char)('0' + v % 10);
+	while ((v /= 10));
+	if (neg)
+		t[--i] = '-';
+	put(l, t + i, sizeof(t) - (size_t)i);
+}
+
+static void puti(struct lbuf *l, long long v)
+{
+	putu(l, v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v, v < 0);
+}
+
+void sda_log(enum sda_level level, const char *fmt, ...)
+{
+	static const char *const names[] = {
+		[SDA_LOG_ERROR] = "error", [SDA_LOG_WARNING] = "warning",
+		[SDA_LOG_INFO] = "info", [SDA_LOG_DEBUG] = "debug",
+	};
+	int saved = errno;
+	struct lbuf l;
+	va_list ap;
+
+	if (!sda_log_enabled(level)) {
+		errno = saved;
+		return;
+	}
+	l.n = 0;
+	if (log_journal) {
+		char p[3] = { '<', (char)('0' + level), '>' };
+
+		put(&l, p, 3);
+	}
+	puts_(&l, program_invocation_short_name);
+	put(&l, "[", 1);
+	puti(&l, getpid());
+	put(&l, "]: sdadopt: ", 12);
+	puts_(&l, names[level] ? names[level] : "info");
+	put(&l, ": ", 2);
+
+	va_start(ap, fmt);
+	for (const char *f = fmt; *f; f++) {
+		const char *start = f;
+		int lng = 0, sz = 0;
+
+		if (*f != '%') {
+			while (f[1] && f[1] != '%')
+				f++;
+			put(&l, start, (size_t)(f - start + 1));
+			continue;
+		}
+		f++;
+		if (*f == 'l') {
+			lng = 1;
+			f++;
+		} else if (*f == 'z') {
+			sz = 1;
+			f++;
+		}
+		switch (*f) {
+		case 's': puts_(&l, va_arg(ap, const char *)); break;
+		case 'd':
+			puti(&l, lng ? va_arg(ap, long) : sz ? (long long)va_arg(ap, ssize_t) : va_arg(ap, int));
+			break;
+		case 'u':
+			putu(&l, lng ? va_arg(ap, unsigned long) : sz ? va_arg(ap, size_t) : va_arg(ap, unsigned), 0);
+			break;
+		case 'c': {
+			char c = (char)va_arg(ap, int);
+
+			put(&l, &c, 1);
+			break;
+		}
+		case '%': put(&l, "%", 1); break;
+		case '\0': f--; break;
+		default: put(&l, "?", 1); break;
+		}
+	}
+	va_end(ap);
+	l.b[l.n++] = '\n';
+	{
+		ssize_t w = write(log_fd, l.b, l.n);
+		(void)w;
+	}
+	errno = saved;
+}

@@ -1,0 +1,431 @@
+/* SPDX-License-Identifier: MIT */
+#include "state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "log.h"
+#include "real.h"
+#include "registry.h"
+
+struct sda_fdtab *_Atomic sda_fdtab;
+
+#define FDTAB_MAX (1u << 20)
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct sda_env env;              /* names of the inherited fds */
+static struct sda_registry reg;         /* entries allocated at init */
+static _Atomic int probed;              /* reg filled and indexed */
+static int have_unix_paths;
+static int *own;                        /* sorted fds we keep open */
+static size_t n_own, cap_own;
+static _Atomic size_t fd_hi;            /* highest fd ever flagged */
+
+void sda_fd_set(int fd, unsigned flags)
+{
+	struct sda_fdtab *t = atomic_load_explicit(&sda_fdtab, memory_order_acquire);
+
+	if (!t || fd < 0 || (size_t)fd >= t->cap)
+		return;
+	if (flags) {
+		size_t hi = atomic_load_explicit(&fd_hi, memory_order_relaxed);
+
+		while ((size_t)fd > hi &&
+		       !atomic_compare_exchange_weak_explicit(&fd_hi, &hi, (size_t)fd,
+							      memory_order_relaxed, memory_order_relaxed))
+			;
+	}
+	atomic_store_explicit(&t->f[fd], (unsigned char)flags, memory_order_relaxed);
+}
+
+static void own_add(int fd)
+{
+	size_t i = n_own;
+
+	if (n_own == cap_own)
+		return;                  /* cannot happen: sized at init */
+	while (i > 0 && own[i - 1] > fd) {
+		own[i] = own[i - 1];
+		i--;
+	}
+	own[i] = fd;
+	n_own++;
+	sda_fd_set(fd, SDA_FD_OWN);
+}
+
+static void own_del(int fd)
+{
+	for (size_t i = 0; i < n_own; i++)
+		if (own[i] == fd) {
+			memmove(&own[i], &own[i + 1], (n_own - i - 1) * sizeof(*own));
+			n_own--;
+			sda_fd_set(fd, 0);
+			return;
+		}
+}
+
+void sda_state_atfork_prepare(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+void sda_state_atfork_release(void)
+{
+	pthread_mutex_unlock(&lock);
+}
+
+int sda_state_init(struct sda_env *e, int log_fd)
+{
+	struct sda_fdtab *t;
+	struct rlimit rl;
+	size_t cap = FDTAB_MAX;
+	int n = e->n_fds;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
+	    rl.rlim_max < cap)
+		cap = rl.rlim_max;
+	if (cap < (size_t)n + SDA_LISTEN_FDS_START + 64)
+		cap = (size_t)n + SDA_LISTEN_FDS_START + 64;
+	/* Untouched pages of this mapping cost no memory. */
+	t = mmap(NULL, sizeof(*t) + cap, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (t == MAP_FAILED)
+		return -errno;
+	t->cap = cap;
+	if (sda_registry_alloc(&reg, (size_t)n) < 0 ||
+	    !(own = calloc((size_t)n + 1, sizeof(*own)))) {
+		munmap(t, sizeof(*t) + cap);
+		sda_registry_free(&reg);
+		return -ENOMEM;
+	}
+	cap_own = (size_t)n + 1;
+	env = *e;
+	memset(e, 0, sizeof(*e));
+	atomic_store_explicit(&sda_fdtab, t, memory_order_release);
+
+	for (int i = 0; i < n; i++) {
+		int fd = SDA_LISTEN_FDS_START + i;
+
+		/* as sd_listen_fds(): exec'd children must not inherit them */
+		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+		reg.e[i].fd = fd;
+		reg.e[i].name = env.names[i];
+		own_add(fd);
+	}
+	if (log_fd >= 0)
+		own_add(log_fd);
+	return 0;
+}
+
+/* Call with the lock held. */
+static void probe_all(void)
+{
+	char a[160];
+
+	for (size_t i = 0; i < reg.n; i++) {
+		struct sda_sock *s = &reg.e[i];
+		const char *name = s->name;
+		enum sda_name_kind k = sda_name_kind(name);
+		int fd = s->fd;
+
+		memset(s, 0, sizeof(*s));
+		s->name = name;
+		if (k == SDA_NAME_STORED || k == SDA_NAME_CONNECTION) {
+			s->fd = fd;
+			s->why = k == SDA_NAME_STORED ?
+				"a stored fd (FileDescriptorStoreMax=), not a socket unit's socket" :
+				"a connection socket (Accept=yes): only listening sockets can be adopted, use Accept=no";
+		} else {
+			sda_probe(fd, s);
+		}
+		if (!s->usable) {
+			sda_warn("ignoring inherited fd %d \"%s\": %s%s%s", fd, name, s->why,
+				 s->err ? ": " : "", s->err ? strerrorname_np(s->err) : "");
+			own_del(fd);
+			continue;
+		}
+		if (s->family == AF_UNIX && !s->addr.abstract)
+			have_unix_paths = 1;
+		sda_addr_format(&s->addr, a, sizeof(a));
+		sda_debug("inherited fd %d \"%s\": %s %s%s%s", fd, name,
+			  sda_type_name(s->family, s->type), a,
+			  s->family == AF_INET6 && !s->v6only ? " (dual-stack)" : "",
+			  s->type != SOCK_DGRAM && s->listening ? ", listening" : "");
+	}
+	sda_registry_index(&reg);
+	/* the same address twice can only be served by the first */
+	for (size_t k = 1; k < reg.nkeys; k++) {
+		const struct sda_sock *p = &reg.e[reg.by_key[k - 1]], *s = &reg.e[reg.by_key[k]];
+
+		if (p->type == s->type && sda_addr_cmp(&p->addr, &s->addr) == 0) {
+			sda_addr_format(&s->addr, a, sizeof(a));
+			sda_warn("inherited fds %d and %d both serve %s %s; binds get fd %d",
+				 p->fd, s->fd, sda_type_name(s->family, s->type), a,
+				 p->fd < s->fd ? p->fd : s->fd);
+		}
+	}
+}
+
+static int ensure_probed(void)
+{
+	if (!atomic_load_explicit(&sda_fdtab, memory_order_acquire))
+		return 0;
+	if (atomic_load_explicit(&probed, memory_order_acquire))
+		return 1;
+	pthread_mutex_lock(&lock);
+	if (!atomic_load_explicit(&probed, memory_order_relaxed)) {
+		probe_all();
+		atomic_store_explicit(&probed, 1, memory_order_release);
+	}
+	pthread_mutex_unlock(&lock);
+	return 1;
+}
+
+static int get_opt(int fd, int opt)
+{
+	int v = -1;
+	socklen_t l = sizeof(v);
+
+	return getsockopt(fd, SOL_SOCKET, opt, &v, &l) < 0 ? -1 : v;
+}
+
+int sda_adopt(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	int saved = errno, cloexec, fl, type, r;
+	struct sda_addr want;
+	const struct sda_sock *s;
+	enum sda_how how;
+	char a[160], b[160];
+	struct stat st;
+	long i;
+
+	if (!ensure_probed() || sda_addr_from_sockaddr(sa, len, &want) < 0)
+		return 0;
+	i = sda_registry_match(&reg, &want, 0, &how);
+	if (i < 0 && !(want.family == AF_UNIX && !want.abstract && have_unix_paths))
+		return 0;                        /* the common miss: no system call */
+
+	/* A candidate: now ask the app's socket what it is. */
+	type = get_opt(fd, SO_TYPE);
+	if (type < 0 || get_opt(fd, SO_DOMAIN) != want.family) {
+		errno = saved;
+		return 0;                        /* the real bind() reports it */
+	}
+	i = sda_registry_match(&reg, &want, type, &how);
+	if (i < 0 && want.family == AF_UNIX && !want.abstract && have_unix_paths &&
+	    stat(want.path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		/* the same socket file under another name (relative path, symlink) */
+		i = sda_registry_find_path_inode(&reg, st.st_dev, st.st_ino);
+		if (i >= 0 && reg.e[i].type != type)
+			i = -1;
+		how = SDA_MATCH_EXACT;
+	}
+	if (i < 0) {
+		errno = saved;
+		return 0;
+	}
+	s = &reg.e[i];
+	if (get_opt(fd, SO_PROTOCOL) != s->protocol) {
+		sda_addr_format(&want, a, sizeof(a));
+		sda_debug("bind(%d, %s): inherited fd %d has another protocol, binding natively",
+			  fd, a, s->fd);
+		errno = saved;
+		return 0;
+	}
+
+	cloexec = fcntl(fd, F_GETFD);
+	fl = fcntl(fd, F_GETFL);
+	pthread_mutex_lock(&lock);               /* s->fd may move (dup2 onto it) */
+	r = dup3(s->fd, fd, cloexec > 0 && (cloexec & FD_CLOEXEC) ? O_CLOEXEC : 0);
+	if (r >= 0 && fl >= 0) {
+		int cur = fcntl(fd, F_GETFL);
+
+		/* O_NONBLOCK lives on the shared file description: set it to what
+		 * the app's own socket had. */
+		if (cur >= 0 && (cur & O_NONBLOCK) != (fl & O_NONBLOCK))
+			(void)fcntl(fd, F_SETFL, (cur & ~O_NONBLOCK) | (fl & O_NONBLOCK));
+	}
+	pthread_mutex_unlock(&lock);
+	sda_addr_format(&want, a, sizeof(a));
+	if (r < 0) {
+		sda_warn("bind(%d, %s): cannot adopt inherited fd %d: dup3: %s; binding natively",
+			 fd, a, s->fd, strerrorname_np(errno));
+		errno = saved;
+		return 0;
+	}
+	sda_fd_set(fd, SDA_FD_ADOPTED | (how == SDA_MATCH_DUALSTACK ? SDA_FD_XLATE : 0));
+	sda_addr_format(&s->addr, b, sizeof(b));
+	sda_info("adopted inherited fd %d \"%s\" (%s %s) as fd %d for bind(%s) [%s%s]",
+		 s->fd, s->name, sda_type_name(s->family, s->type), b, fd, a,
+		 sda_how_name(how), how == SDA_MATCH_DUALSTACK ? ", translating addresses to IPv4" : "");
+	if (how == SDA_MATCH_DUALSTACK && !(sda_fd_flags(fd) & SDA_FD_XLATE))
+		sda_warn("fd %d is beyond the translation table: addresses on it stay IPv6", fd);
+	errno = saved;
+	return 1;
+}
+
+int sda_keeps_backlog(int fd)
+{
+	struct stat st;
+	int saved = errno;
+	unsigned f = sda_fd_flags(fd);
+	long i;
+
+	if (!(f & SDA_FD_ADOPTED) || !ensure_probed())
+		return 0;
+	if (fstat(fd, &st) < 0) {
+		errno = saved;
+		return 0;
+	}
+	i = sda_registry_find_inode(&reg, st.st_dev, st.st_ino);
+	if (i < 0 || !reg.e[i].listening)
+		return 0;
+	sda_debug("listen(%d): inherited fd %d already listens; keeping its backlog", fd, reg.e[i].fd);
+	return 1;
+}
+
+static int close_range_real(unsigned lo, unsigned hi, int flags)
+{
+	int r;
+
+	if (sda_real.close_range) {
+		r = sda_real.close_range(lo, hi, flags);
+		if (r == 0 || errno != ENOSYS)
+			return r;
+	}
+	if (flags) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (hi == ~0U && sda_real.closefrom) {
+		sda_real.closefrom((int)lo);
+		return 0;
+	}
+	for (unsigned fd = lo; fd <= hi && fd < (unsigned)sysconf(_SC_OPEN_MAX); fd++)
+		(void)SDA_REAL(close)((int)fd);
+	return 0;
+}
+
+int sda_close_span(unsigned first, unsigned last, int flags)
+{
+	struct sda_fdtab *t = atomic_load_explicit(&sda_fdtab, memory_order_acquire);
+	unsigned lo = first;
+	int r = 0, err = 0;
+
+	if (!t || (flags & CLOSE_RANGE_CLOEXEC) || first > last)
+		return close_range_real(first, last, flags);
+	pthread_mutex_lock(&lock);
+	for (size_t i = 0; i < n_own; i++) {
+		unsigned o = (unsigned)own[i];
+
+		if (o < lo)
+			continue;
+		if (o > last)
+			break;
+		if (o > lo && close_range_real(lo, o - 1, flags) < 0 && !err)
+			err = errno;
+		lo = o + 1;
+		if (lo == 0)
+			break;                   /* o was UINT_MAX */
+	}
+	if (lo != 0 && lo <= last && close_range_real(lo, last, flags) < 0 && !err)
+		err = errno;
+	/* forget what the closed fds were */
+	for (size_t fd = first, hi = atomic_load(&fd_hi); fd <= last && fd <= hi; fd++)
+		if (atomic_load_explicit(&t->f[fd], memory_order_relaxed) & ~SDA_FD_OWN)
+			atomic_store_explicit(&t->f[fd], 0, memory_order_relaxed);
+	pthread_mutex_unlock(&lock);
+	if (err) {
+		errno = err;
+		r = -1;
+	}
+	return r;
+}
+
+/* Move our own fd `fd` to a free number; call with the lock held. */
+static void move_own(int fd)
+{
+	int nfd = fcntl(fd, F_DUPFD_CLOEXEC, SDA_LISTEN_FDS_START);
+
+	if (nfd < 0) {
+		sda_warn("cannot move inherited fd %d out of the way of dup2: %s", fd,
+			 strerrorname_np(errno));
+		return;
+	}
+	for (size_t i = 0; i < reg.n; i++)
+		if (reg.e[i].fd == fd)
+			reg.e[i].fd = nfd;
+	if (sda_log_fd() == fd)
+		sda_log_set_fd(nfd);
+	own_del(fd);
+	own_add(nfd);
+	sda_debug("moved inherited fd %d to %d: the program dup2()s onto it", fd, nfd);
+}
+
+void sda_before_dup_onto(int oldfd, int newfd)
+{
+	if (oldfd == newfd || !(sda_fd_flags(newfd) & SDA_FD_OWN))
+		return;
+	int saved = errno;
+
+	pthread_mutex_lock(&lock);
+	if (sda_fd_flags(newfd) & SDA_FD_OWN)
+		move_own(newfd);
+	pthread_mutex_unlock(&lock);
+	errno = saved;
+}
+
+void sda_after_dup_onto(int oldfd, int newfd)
+{
+	unsigned f = sda_fd_flags(oldfd) & (SDA_FD_ADOPTED | SDA_FD_XLATE);
+
+	if (f || sda_fd_flags(newfd))
+		sda_fd_set(newfd, f);
+}
+
+void sda_fd_fresh(int fd, unsigned inherit)
+{
+	if (inherit || sda_fd_flags(fd))
+		sda_fd_set(fd, inherit);
+}
+
+int sda_keeps_path(int dirfd, const char *path, int flags)
+{
+	struct stat st;
+	int saved = errno;
+	long i;
+
+	if (!path || !ensure_probed() || !have_unix_paths || (flags & AT_REMOVEDIR))
+		return 0;
+	if (fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISSOCK(st.st_mode)) {
+		errno = saved;
+		return 0;
+	}
+	i = sda_registry_find_path_inode(&reg, st.st_dev, st.st_ino);
+	errno = saved;
+	if (i < 0)
+		return 0;
+	sda_debug("kept %s: it is inherited fd %d's socket path, owned by the activator",
+		  path, reg.e[i].fd);
+	return 1;
+}
+
+void sda_xlate_out(struct sockaddr *app, socklen_t *applen,
+		   const struct sockaddr_storage *ss, socklen_t sslen)
+{
+	struct sockaddr_storage tmp = *ss;
+	socklen_t n = sslen;
+
+	sda_addr_unmap_v4((struct sockaddr *)&tmp, &n);
+	memcpy(app, &tmp, *applen < n ? *applen : n);
+	*applen = n;
+}
