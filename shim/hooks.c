@@ -3,6 +3,7 @@
  * mechanism in state.c or straight to the real function; no logic lives
  * here beyond choosing which. */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/syscall.h>
@@ -177,4 +178,89 @@ SDA_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 	}
 	msg->msg_name = name;
 	return r;
+}
+
+/* exec: one path for every variant.  The environment a variant would use
+ * (its envp, or environ) gets the LISTEN_* entries back when the activated
+ * process execs before adopting anything; see sda_exec_env(). */
+enum exec_kind { EXEC_PATH, EXEC_SEARCH, EXEC_FD };
+
+static int do_exec(enum exec_kind k, const char *file, int fd, char *const argv[],
+		   char *const envp[])
+{
+	size_t n = 0;
+
+	while (envp && envp[n] && n < SDA_EXEC_ENV_MAX)
+		n++;
+	char *buf[n + 5];
+	char *const *env = sda_exec_env(envp, k == EXEC_FD ? "(fd)" : file, buf, n + 5);
+	int r = k == EXEC_PATH   ? SDA_REAL(execve)(file, argv, env) :
+		k == EXEC_SEARCH ? SDA_REAL(execvpe)(file, argv, env) :
+				   SDA_REAL(fexecve)(fd, argv, env);
+
+	sda_exec_failed();
+	return r;
+}
+
+SDA_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+	return do_exec(EXEC_PATH, path, -1, argv, envp);
+}
+
+SDA_EXPORT int execv(const char *path, char *const argv[])
+{
+	return do_exec(EXEC_PATH, path, -1, argv, environ);
+}
+
+SDA_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	return do_exec(EXEC_SEARCH, file, -1, argv, envp);
+}
+
+SDA_EXPORT int execvp(const char *file, char *const argv[])
+{
+	return do_exec(EXEC_SEARCH, file, -1, argv, environ);
+}
+
+SDA_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+	return do_exec(EXEC_FD, NULL, fd, argv, envp);
+}
+
+/* execl*: collect the variadic arguments into an argv on the stack. */
+#define EXECL_ARGV(arg, ap, argv, n)                                           \
+	size_t n = 1;                                                          \
+	va_start(ap, arg);                                                     \
+	while (va_arg(ap, const char *))                                       \
+		n++;                                                           \
+	va_end(ap);                                                            \
+	char *argv[n + 1];                                                     \
+	argv[0] = (char *)arg;                                                 \
+	va_start(ap, arg);                                                     \
+	for (size_t i_ = 1; i_ <= n; i_++)                                     \
+		argv[i_] = va_arg(ap, char *)
+
+SDA_EXPORT int execl(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	EXECL_ARGV(arg, ap, argv, n);
+	va_end(ap);
+	return do_exec(EXEC_PATH, path, -1, argv, environ);
+}
+
+SDA_EXPORT int execlp(const char *file, const char *arg, ...)
+{
+	va_list ap;
+	EXECL_ARGV(arg, ap, argv, n);
+	va_end(ap);
+	return do_exec(EXEC_SEARCH, file, -1, argv, environ);
+}
+
+SDA_EXPORT int execle(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	EXECL_ARGV(arg, ap, argv, n);
+	char *const *envp = va_arg(ap, char *const *);
+	va_end(ap);
+	return do_exec(EXEC_PATH, path, -1, argv, envp);
 }

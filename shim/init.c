@@ -78,17 +78,16 @@ __attribute__((constructor)) static void sda_init(void)
 		goto inert;
 	}
 
+	if ((r = sda_state_init(&env, sda_log_fd(), environ)) < 0) {
+		sda_err("cannot set up the registry: %s; not adopting anything", strerrorname_np(-r));
+		sda_env_free(&env);
+		goto inert;
+	}
 	/* The sockets are ours now: children we exec must not see them. */
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_PIDFDID");
 	unsetenv("LISTEN_FDS");
 	unsetenv("LISTEN_FDNAMES");
-
-	if ((r = sda_state_init(&env, sda_log_fd())) < 0) {
-		sda_err("cannot set up the registry: %s; not adopting anything", strerrorname_np(-r));
-		sda_env_free(&env);
-		goto inert;
-	}
 	pthread_atfork(sda_state_atfork_prepare, sda_state_atfork_release,
 		       sda_state_atfork_release);
 	goto out;

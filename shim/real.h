@@ -28,7 +28,10 @@
 	X(int, getsockname, (int, struct sockaddr *, socklen_t *))                     \
 	X(int, getpeername, (int, struct sockaddr *, socklen_t *))                     \
 	X(ssize_t, recvfrom, (int, void *, size_t, int, struct sockaddr *, socklen_t *)) \
-	X(ssize_t, recvmsg, (int, struct msghdr *, int))
+	X(ssize_t, recvmsg, (int, struct msghdr *, int))                               \
+	X(int, execve, (const char *, char *const[], char *const[]))                   \
+	X(int, execvpe, (const char *, char *const[], char *const[]))                  \
+	X(int, fexecve, (int, char *const[], char *const[]))
 
 struct sda_real_table {
 #define SDA_REAL_FIELD(ret, name, args) ret(*name) args;

@@ -29,6 +29,10 @@ static int have_unix_paths;
 static int *own;                        /* sorted fds we keep open */
 static size_t n_own, cap_own;
 static _Atomic size_t fd_hi;            /* highest fd ever flagged */
+static pid_t act_pid;                   /* the process LISTEN_PID named */
+static _Atomic int adopted_any;
+static const char *listen_env[4];       /* the original "LISTEN_...=" strings */
+static int handed_down;
 
 void sda_fd_set(int fd, unsigned flags)
 {
@@ -83,8 +87,10 @@ void sda_state_atfork_release(void)
 	pthread_mutex_unlock(&lock);
 }
 
-int sda_state_init(struct sda_env *e, int log_fd)
+int sda_state_init(struct sda_env *e, int log_fd, char **environ_)
 {
+	size_t k = 0;
+
 	struct sda_fdtab *t;
 	struct rlimit rl;
 	size_t cap = FDTAB_MAX;
@@ -123,6 +129,13 @@ int sda_state_init(struct sda_env *e, int log_fd)
 	}
 	if (log_fd >= 0)
 		own_add(log_fd);
+	act_pid = getpid();
+	/* The strings stay where they are after unsetenv(); keep pointers. */
+	for (char **p = environ_; p && *p && k < 4; p++)
+		if (strncmp(*p, "LISTEN_", 7) == 0 &&
+		    (strncmp(*p, "LISTEN_PID=", 11) == 0 || strncmp(*p, "LISTEN_PIDFDID=", 15) == 0 ||
+		     strncmp(*p, "LISTEN_FDS=", 11) == 0 || strncmp(*p, "LISTEN_FDNAMES=", 15) == 0))
+			listen_env[k++] = *p;
 	return 0;
 }
 
@@ -262,6 +275,7 @@ int sda_adopt(int fd, const struct sockaddr *sa, socklen_t len)
 		errno = saved;
 		return 0;
 	}
+	atomic_store(&adopted_any, 1);
 	sda_fd_set(fd, SDA_FD_ADOPTED | (how == SDA_MATCH_DUALSTACK ? SDA_FD_XLATE : 0));
 	sda_addr_format(&s->addr, b, sizeof(b));
 	sda_info("adopted inherited fd %d \"%s\" (%s %s) as fd %d for bind(%s) [%s%s]",
@@ -428,4 +442,58 @@ void sda_xlate_out(struct sockaddr *app, socklen_t *applen,
 	sda_addr_unmap_v4((struct sockaddr *)&tmp, &n);
 	memcpy(app, &tmp, *applen < n ? *applen : n);
 	*applen = n;
+}
+
+static int set_cloexec_all(int on)
+{
+	for (size_t i = 0; i < reg.n; i++)
+		if (fcntl(SDA_LISTEN_FDS_START + (int)i, F_SETFD, on ? FD_CLOEXEC : 0) < 0)
+			return -1;
+	return 0;
+}
+
+char *const *sda_exec_env(char *const envp[], const char *what, char **out, size_t cap)
+{
+	int saved = errno;
+	size_t n = 0, k = 0;
+
+	handed_down = 0;
+	if (!atomic_load_explicit(&sda_fdtab, memory_order_acquire) || getpid() != act_pid ||
+	    atomic_load(&adopted_any) || !envp)
+		return envp;
+	pthread_mutex_lock(&lock);
+	for (size_t i = 0; i < reg.n; i++)
+		if (reg.e[i].fd != SDA_LISTEN_FDS_START + (int)i) {
+			pthread_mutex_unlock(&lock);
+			return envp;             /* moved: cannot pass them as fds 3.. */
+		}
+	pthread_mutex_unlock(&lock);
+	while (envp[n])
+		n++;
+	if (n + 5 > cap) {
+		sda_warn("exec %s: environment too large to hand the inherited sockets on", what);
+		errno = saved;
+		return envp;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(envp[i], "LISTEN_", 7) != 0)
+			out[k++] = envp[i];
+	for (size_t i = 0; i < 4 && listen_env[i]; i++)
+		out[k++] = (char *)listen_env[i];
+	out[k] = NULL;
+	set_cloexec_all(0);
+	handed_down = 1;
+	sda_debug("exec %s before any bind: handing the %zu inherited fds on unchanged", what, reg.n);
+	errno = saved;
+	return out;
+}
+
+void sda_exec_failed(void)
+{
+	int saved = errno;
+
+	if (handed_down)
+		set_cloexec_all(1);
+	handed_down = 0;
+	errno = saved;
 }

@@ -39,7 +39,7 @@ void sda_fd_set(int fd, unsigned flags);
 /* Constructor: take the parsed environment (ownership of its names), make
  * the inherited fds (and the log's fd, if >= 0) CLOEXEC and protected.  Probing waits for the first
  * hook that needs it.  Returns 0 or -errno (then the shim stays inert). */
-int sda_state_init(struct sda_env *env, int log_fd);
+int sda_state_init(struct sda_env *env, int log_fd, char **environ_);
 void sda_state_atfork_prepare(void);
 void sda_state_atfork_release(void);
 
@@ -62,5 +62,15 @@ int sda_keeps_path(int dirfd, const char *path, int flags);
  * the full length. */
 void sda_xlate_out(struct sockaddr *app, socklen_t *applen,
 		   const struct sockaddr_storage *ss, socklen_t sslen);
+
+/* exec in the activated process itself, before anything was adopted (a
+ * wrapper such as `sh -c 'exec server'`, env(1), a version manager's shim):
+ * hand the sockets on as systemd gave them.  sda_exec_env() returns the
+ * environment to exec with: envp itself, or out (cap slots) filled with envp
+ * plus the original LISTEN_* entries; the inherited fds lose FD_CLOEXEC.
+ * sda_exec_failed() undoes that when the exec returns. */
+#define SDA_EXEC_ENV_MAX 65536
+char *const *sda_exec_env(char *const envp[], const char *what, char **out, size_t cap);
+void sda_exec_failed(void);
 
 #endif
