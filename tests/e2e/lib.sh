@@ -227,8 +227,7 @@ assert_log_count() {
 	[[ $n == "$1" ]] || fail "expected $1 adoption log line(s) on stderr, found $n"
 }
 
-# server_fd SPEC: the fd number servers.py reported for the socket SPEC.
+# server_fd SPEC: the fd number servers.py last reported for the socket SPEC.
 server_fd() {
-	awk -v n="$1" '$1 == "BOUND" && $2 == n { sub(/^fd=/, "", $3); print $3; exit }' "$WORK/server.out"
+	awk -v n="$1" '$1 == "BOUND" && $2 == n { sub(/^fd=/, "", $3); fd = $3 } END { print fd }' "$WORK/server.out"
 }
-server_bound() { [[ -n $(server_fd "$1") ]]; }

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """A small legacy-style server for the end-to-end tests.
 
-    servers.py SPEC...
+    servers.py [--reload-on-hup] SPEC...
 
 Each SPEC is KIND:ADDRESS with KIND one of tcp, udp, unix (stream),
 seqpacket, and ADDRESS 127.0.0.1:PORT, [::1]:PORT, /path or @abstract.
@@ -14,10 +14,13 @@ binds and listens.  For each socket it prints one line on stdout:
 
 then serves every socket at once: each stream connection gets b"echo:" + the
 first chunk it sent, each seqpacket message and each datagram is echoed as
-b"echo:" + message.
+b"echo:" + message.  With --reload-on-hup, SIGHUP makes it close every
+socket and create, bind and listen again (printing new BOUND lines), as
+servers do on a configuration reload.
 """
 import os
 import select
+import signal
 import socket
 import sys
 import threading
@@ -80,11 +83,25 @@ def serve_conn(kind, c):
 
 
 def main():
-    socks = dict(make(spec)[::-1] for spec in sys.argv[1:])
-    if not socks:
-        sys.exit("usage: servers.py SPEC...")
+    specs = sys.argv[1:]
+    wake = None
+    if specs[:1] == ["--reload-on-hup"]:
+        specs = specs[1:]
+        wake, w = os.pipe()
+        os.set_blocking(w, False)
+        signal.set_wakeup_fd(w)  # a SIGHUP wakes select() below
+        signal.signal(signal.SIGHUP, lambda *_: None)
+    if not specs:
+        sys.exit("usage: servers.py [--reload-on-hup] SPEC...")
+    socks = dict(make(spec)[::-1] for spec in specs)
     while True:
-        ready, _, _ = select.select(list(socks), [], [])
+        ready, _, _ = select.select(list(socks) + ([wake] if wake is not None else []), [], [])
+        if wake in ready:
+            os.read(wake, 512)
+            for s in socks:
+                s.close()
+            socks = dict(make(spec)[::-1] for spec in specs)
+            continue
         for s in ready:
             kind = socks[s]
             if kind == "udp":

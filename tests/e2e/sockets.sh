@@ -12,6 +12,8 @@
 #         abstract   -l @name (stream)
 #         fdname     two TCP sockets, --fdname=web:admin; each adoption line
 #                    shows its name; a third, port-0 bind is not adopted
+#         reload     a TCP and a unix socket; on SIGHUP the server closes
+#                    both and binds again: adopted (and logged) again
 source "$(dirname "$0")/lib.sh"
 
 CASE=${2:?usage: bash sockets.sh SHIM CASE}
@@ -19,6 +21,7 @@ CASE=${2:?usage: bash sockets.sh SHIM CASE}
 # Per case: the activator's options (SA_OPTS), the server's socket specs
 # (SPECS), and for each inherited fd 3, 4, ...: the kernel table and key.
 setup_case() {
+	SERVER_OPTS=()
 	case $CASE in
 	udp)
 		PORT=$(pick_port)
@@ -49,6 +52,13 @@ setup_case() {
 		SPECS=("tcp:127.0.0.1:$PORT" "tcp:127.0.0.1:$PORT2" "tcp:127.0.0.1:0")
 		KINDS=(tcp tcp) WHERES=("$PORT" "$PORT2")
 		;;
+	reload)
+		PORT=$(pick_port)
+		SA_OPTS=(-l "127.0.0.1:$PORT" -l "$WORK/reload.sock")
+		SERVER_OPTS=(--reload-on-hup)
+		SPECS=("tcp:127.0.0.1:$PORT" "unix:$WORK/reload.sock")
+		KINDS=(tcp unix) WHERES=("$PORT" "$WORK/reload.sock")
+		;;
 	*) fail "unknown case $CASE" ;;
 	esac
 }
@@ -56,7 +66,7 @@ setup_case() {
 launch() {
 	setup_case
 	systemd-socket-activate "${SA_OPTS[@]}" -E LD_PRELOAD="$SHIM" -- \
-		"$PY" "$SERVERS" "${SPECS[@]}" \
+		"$PY" "$SERVERS" ${SERVER_OPTS[@]+"${SERVER_OPTS[@]}"} "${SPECS[@]}" \
 		>"$WORK/server.out" 2>"$WORK/server.err" </dev/null &
 	STARTED+=($!)
 }
@@ -85,20 +95,30 @@ expect_echo() { # SPEC MSG...
 	[[ $got == "${want%$'\n'}" ]] || fail "$spec: expected reply '${want%$'\n'}', got '$got'"
 }
 
-for round in 1 2; do
+# exchange ROUND: talk to every socket (the first exchange wakes the activator)
+exchange() {
+	local i
 	for i in "${!KINDS[@]}"; do
 		case ${SPECS[i]} in
-		seqpacket:*) expect_echo "${SPECS[i]}" "one-$round" "two-$round" "three-$round" ;;
-		*) expect_echo "${SPECS[i]}" "hello-$round" ;;
+		seqpacket:*) expect_echo "${SPECS[i]}" "one-$1" "two-$1" "three-$1" ;;
+		*) expect_echo "${SPECS[i]}" "hello-$1" ;;
 		esac
 	done
-done
+}
 
-for i in "${!KINDS[@]}"; do
-	appfd=$(server_fd "${SPECS[i]}")
-	[[ -n $appfd ]] || fail "server did not report its fd for ${SPECS[i]}"
-	assert_adopted "$SA_PID" $((3 + i)) "${INODES[i]}" "${KINDS[i]}" "${WHERES[i]}" "$appfd"
-done
+# check_adopted: every inherited socket is held by the fd the server reported.
+check_adopted() {
+	local i appfd
+	for i in "${!KINDS[@]}"; do
+		appfd=$(server_fd "${SPECS[i]}")
+		[[ -n $appfd ]] || fail "server did not report its fd for ${SPECS[i]}"
+		assert_adopted "$SA_PID" $((3 + i)) "${INODES[i]}" "${KINDS[i]}" "${WHERES[i]}" "$appfd"
+	done
+}
+
+exchange 1
+exchange 2
+check_adopted
 assert_log_count "${#KINDS[@]}"
 
 case $CASE in
@@ -118,5 +138,14 @@ fdname)
 	ephport=$(awk '$1 == "BOUND" && $2 == "tcp:127.0.0.1:0" { sub(/.*:/, "", $4); print $4 }' "$WORK/server.out")
 	expect_echo "tcp:127.0.0.1:$ephport" "ephemeral"
 	;;
+reload)
+	bound() { (($(grep -c '^BOUND ' "$WORK/server.out") == 2 * ${#KINDS[@]})); }
+	kill -HUP "$SA_PID"
+	wait_for 20 "the server to bind again after SIGHUP" bound
+	exchange 3
+	check_adopted
+	assert_log_count $((2 * ${#KINDS[@]}))
+	[[ -S ${WHERES[1]} ]] || fail "the reload's unlink() removed systemd's socket path ${WHERES[1]}"
+	;;
 esac
-pass "$CASE: every inherited socket adopted, served, logged once"
+pass "$CASE: every inherited socket adopted, served, logged once per adoption"
