@@ -16,6 +16,7 @@
 #include "log.h"
 #include "real.h"
 #include "registry.h"
+#include "sockopt.h"
 
 struct sda_fdtab *_Atomic sda_fdtab;
 
@@ -211,9 +212,32 @@ static int get_opt(int fd, int opt)
 	return getsockopt(fd, SOL_SOCKET, opt, &v, &l) < 0 ? -1 : v;
 }
 
+static void log_sockopts(int fd, const struct sda_opt_result *o, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *opt = o[i].opt->text;
+
+		if (o[i].action == 1)
+			sda_debug("fd %d: carried %s=%ld over to the inherited socket", fd, opt,
+				  o[i].app_value);
+		else if (o[i].action == 2)
+			sda_warn("fd %d: the program set %s=%ld, the inherited socket has %ld "
+				 "(the activator's setting); keeping %ld", fd, opt, o[i].app_value,
+				 o[i].unit_value, o[i].unit_value);
+		else if (o[i].action < 0)
+			sda_warn("fd %d: cannot carry %s=%ld over to the inherited socket: %s", fd,
+				 opt, o[i].app_value, strerrorname_np(-o[i].action));
+		else if (o[i].opt->cls == SDA_OPT_IGNORE)
+			sda_debug("fd %d: %s only matters to bind(); the inherited socket is bound already",
+				  fd, opt);
+	}
+}
+
 int sda_adopt(int fd, const struct sockaddr *sa, socklen_t len)
 {
-	int saved = errno, cloexec, fl, type, r;
+	int saved = errno, cloexec, fl, type, r, scratch;
+	struct sda_opt_result opts[32];
+	size_t nopt = 0;
 	struct sda_addr want;
 	const struct sda_sock *s;
 	enum sda_how how;
@@ -257,7 +281,12 @@ int sda_adopt(int fd, const struct sockaddr *sa, socklen_t len)
 
 	cloexec = fcntl(fd, F_GETFD);
 	fl = fcntl(fd, F_GETFL);
+	/* a fresh socket of the app's kind tells which options the app changed */
+	scratch = SDA_REAL(socket)(want.family, type | SOCK_CLOEXEC, s->protocol);
 	pthread_mutex_lock(&lock);               /* s->fd may move (dup2 onto it) */
+	if (scratch >= 0)
+		nopt = sda_sockopt_carry(fd, scratch, s->fd, want.family, type, opts,
+					 sizeof(opts) / sizeof(opts[0]));
 	r = dup3(s->fd, fd, cloexec > 0 && (cloexec & FD_CLOEXEC) ? O_CLOEXEC : 0);
 	if (r >= 0 && fl >= 0) {
 		int cur = fcntl(fd, F_GETFL);
@@ -268,6 +297,8 @@ int sda_adopt(int fd, const struct sockaddr *sa, socklen_t len)
 			(void)fcntl(fd, F_SETFL, (cur & ~O_NONBLOCK) | (fl & O_NONBLOCK));
 	}
 	pthread_mutex_unlock(&lock);
+	if (scratch >= 0)
+		SDA_REAL(close)(scratch);
 	sda_addr_format(&want, a, sizeof(a));
 	if (r < 0) {
 		sda_warn("bind(%d, %s): cannot adopt inherited fd %d: dup3: %s; binding natively",
@@ -281,6 +312,7 @@ int sda_adopt(int fd, const struct sockaddr *sa, socklen_t len)
 	sda_info("adopted inherited fd %d \"%s\" (%s %s) as fd %d for bind(%s) [%s%s]",
 		 s->fd, s->name, sda_type_name(s->family, s->type), b, fd, a,
 		 sda_how_name(how), how == SDA_MATCH_DUALSTACK ? ", translating addresses to IPv4" : "");
+	log_sockopts(fd, opts, nopt < sizeof(opts) / sizeof(opts[0]) ? nopt : sizeof(opts) / sizeof(opts[0]));
 	if (how == SDA_MATCH_DUALSTACK && !(sda_fd_flags(fd) & SDA_FD_XLATE))
 		sda_warn("fd %d is beyond the translation table: addresses on it stay IPv6", fd);
 	errno = saved;

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+#include "sockopt.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#define I sizeof(int)
+#define L sizeof(struct linger)
+
+const struct sda_opt sda_opts[] = {
+	/* what the app wants of connections: carried onto the listener, whose
+	 * accepted sockets inherit it */
+	{ SOL_SOCKET, SO_KEEPALIVE, "SO_KEEPALIVE", SDA_OPT_REPLAY, I, 0, 0, 0 },
+	{ SOL_SOCKET, SO_LINGER, "SO_LINGER", SDA_OPT_REPLAY, L, 0, 0, 0 },
+	{ SOL_SOCKET, SO_PRIORITY, "SO_PRIORITY", SDA_OPT_REPLAY, I, 0, 0, 0 },
+	{ SOL_SOCKET, SO_RCVLOWAT, "SO_RCVLOWAT", SDA_OPT_REPLAY, I, 0, 0, 0 },
+	{ SOL_SOCKET, SO_TIMESTAMP, "SO_TIMESTAMP", SDA_OPT_REPLAY, I, 0, 0, 0 },
+	{ SOL_SOCKET, SO_PASSCRED, "SO_PASSCRED", SDA_OPT_REPLAY, I, 0, 0, 0 },
+	{ IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY", SDA_OPT_REPLAY, I, 1, 0, 1 },
+	{ IPPROTO_TCP, TCP_KEEPIDLE, "TCP_KEEPIDLE", SDA_OPT_REPLAY, I, 1, 0, 1 },
+	{ IPPROTO_TCP, TCP_KEEPINTVL, "TCP_KEEPINTVL", SDA_OPT_REPLAY, I, 1, 0, 1 },
+	{ IPPROTO_TCP, TCP_KEEPCNT, "TCP_KEEPCNT", SDA_OPT_REPLAY, I, 1, 0, 1 },
+	{ IPPROTO_TCP, TCP_DEFER_ACCEPT, "TCP_DEFER_ACCEPT", SDA_OPT_REPLAY, I, 1, 0, 1 },
+	{ IPPROTO_TCP, TCP_FASTOPEN, "TCP_FASTOPEN", SDA_OPT_REPLAY, I, 1, 0, 1 },
+	{ IPPROTO_TCP, TCP_USER_TIMEOUT, "TCP_USER_TIMEOUT", SDA_OPT_REPLAY, I, 1, 0, 1 },
+	{ IPPROTO_TCP, TCP_MAXSEG, "TCP_MAXSEG", SDA_OPT_REPLAY, I, 1, 0, 1 },
+	{ IPPROTO_IP, IP_TOS, "IP_TOS", SDA_OPT_REPLAY, I, 1, AF_INET, 0 },
+	{ IPPROTO_IP, IP_PKTINFO, "IP_PKTINFO", SDA_OPT_REPLAY, I, 1, AF_INET, 0 },
+	{ IPPROTO_IP, IP_RECVTOS, "IP_RECVTOS", SDA_OPT_REPLAY, I, 1, AF_INET, 0 },
+	{ IPPROTO_IPV6, IPV6_TCLASS, "IPV6_TCLASS", SDA_OPT_REPLAY, I, 1, AF_INET6, 0 },
+	{ IPPROTO_IPV6, IPV6_RECVPKTINFO, "IPV6_RECVPKTINFO", SDA_OPT_REPLAY, I, 1, AF_INET6, 0 },
+	/* only about how bind() picks the address: it is bound already */
+	{ SOL_SOCKET, SO_REUSEADDR, "SO_REUSEADDR", SDA_OPT_IGNORE, I, 0, 0, 0 },
+	{ SOL_SOCKET, SO_REUSEPORT, "SO_REUSEPORT", SDA_OPT_IGNORE, I, 0, 0, 0 },
+	{ IPPROTO_IP, IP_FREEBIND, "IP_FREEBIND", SDA_OPT_IGNORE, I, 1, AF_INET, 0 },
+	{ IPPROTO_IP, IP_TRANSPARENT, "IP_TRANSPARENT", SDA_OPT_IGNORE, I, 1, AF_INET, 0 },
+	{ IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, "IP_BIND_ADDRESS_NO_PORT", SDA_OPT_IGNORE, I, 1, AF_INET, 0 },
+	/* what the unit (ReceiveBuffer=, SendBuffer=, BindIPv6Only=, Mark=,
+	 * BindToDevice=) decides for the socket it owns */
+	{ SOL_SOCKET, SO_RCVBUF, "SO_RCVBUF", SDA_OPT_UNIT, I, 0, 0, 0 },
+	{ SOL_SOCKET, SO_SNDBUF, "SO_SNDBUF", SDA_OPT_UNIT, I, 0, 0, 0 },
+	{ SOL_SOCKET, SO_MARK, "SO_MARK", SDA_OPT_UNIT, I, 0, 0, 0 },
+	{ IPPROTO_IPV6, IPV6_V6ONLY, "IPV6_V6ONLY", SDA_OPT_FIXED, I, 1, AF_INET6, 0 },
+};
+const size_t sda_n_opts = sizeof(sda_opts) / sizeof(sda_opts[0]);
+
+const char *sda_opt_class_name(enum sda_opt_class c)
+{
+	switch (c) {
+	case SDA_OPT_REPLAY: return "replay";
+	case SDA_OPT_IGNORE: return "ignore";
+	case SDA_OPT_UNIT: return "unit";
+	case SDA_OPT_FIXED: return "fixed";
+	}
+	return "?";
+}
+
+static int get(int fd, const struct sda_opt *o, unsigned char *v)
+{
+	socklen_t l = o->len;
+
+	memset(v, 0, 16);
+	return getsockopt(fd, o->level, o->name, v, &l) < 0 ? -errno : 0;
+}
+
+static long first_int(const unsigned char *v)
+{
+	int x;
+
+	memcpy(&x, v, sizeof(x));
+	return x;
+}
+
+size_t sda_sockopt_carry(int app_fd, int scratch_fd, int target_fd, int family, int type,
+			 struct sda_opt_result *res, size_t cap)
+{
+	int inet = family == AF_INET || family == AF_INET6;
+	size_t n = 0;
+
+	for (size_t i = 0; i < sda_n_opts; i++) {
+		const struct sda_opt *o = &sda_opts[i];
+		unsigned char app[16], def[16], unit[16];
+		struct sda_opt_result r = { o, 0, 0, 0 };
+
+		if ((o->inet_only && !inet) || (o->family && o->family != family) ||
+		    (o->stream_only && type != SOCK_STREAM))
+			continue;
+		if (get(app_fd, o, app) < 0 || get(scratch_fd, o, def) < 0 ||
+		    memcmp(app, def, o->len) == 0)
+			continue;                 /* not set by the app */
+		r.app_value = first_int(app);
+		if (get(target_fd, o, unit) < 0 || memcmp(app, unit, o->len) == 0 ||
+		    o->cls == SDA_OPT_IGNORE)
+			r.action = 0;
+		else if (o->cls == SDA_OPT_FIXED ||
+			 (o->cls == SDA_OPT_UNIT && memcmp(unit, def, o->len) != 0))
+			r.action = 2;
+		else
+			r.action = setsockopt(target_fd, o->level, o->name, app, o->len) < 0 ? -errno : 1;
+		r.unit_value = first_int(unit);
+		if (n < cap)
+			res[n] = r;
+		n++;
+	}
+	return n;
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/* sockopt: the options an app set on its own socket before bind(), and what
+ * becomes of each when that socket is replaced by an inherited one. */
+#ifndef SDA_SOCKOPT_H
+#define SDA_SOCKOPT_H
+
+#include <stddef.h>
+
+enum sda_opt_class {
+	SDA_OPT_REPLAY,    /* applies to the listening socket: set it there too */
+	SDA_OPT_IGNORE,    /* only matters for bind(), which already happened */
+	SDA_OPT_UNIT,      /* the unit may set it too (ReceiveBuffer=, Mark=...): replay
+			    * unless the inherited socket has a non-default value,
+			    * which wins (a conflict to warn about) */
+	SDA_OPT_FIXED,     /* cannot change once bound (IPV6_V6ONLY): a conflict if different */
+};
+
+struct sda_opt {
+	int level, name;
+	const char *text;              /* "TCP_NODELAY" */
+	enum sda_opt_class cls;
+	unsigned char len;             /* bytes of the value (int, struct linger) */
+	unsigned char inet_only;       /* only on AF_INET/AF_INET6 sockets */
+	unsigned char family;          /* 0 any; AF_INET or AF_INET6 for IP-level ones */
+	unsigned char stream_only;     /* TCP options */
+};
+
+extern const struct sda_opt sda_opts[];
+extern const size_t sda_n_opts;
+
+const char *sda_opt_class_name(enum sda_opt_class c);
+
+struct sda_opt_result {
+	const struct sda_opt *opt;
+	long app_value;       /* first int of the app's value (for logs) */
+	long unit_value;      /* first int of the inherited socket's value */
+	int action;           /* 1 replayed, 0 nothing to do (same value, ignored),
+			       * 2 conflict: the inherited socket keeps its value,
+			       * -errno replay failed */
+};
+
+/* Compare the options of app_fd with those of scratch_fd (a fresh socket of
+ * the same family, type and protocol: the defaults), so only the options the
+ * app changed count.  Each changed option is handled as its class says.  Results for every
+ * changed option go to res (up to cap); returns how many options changed.
+ * Uses getsockopt/setsockopt only (never hooked by the shim). */
+size_t sda_sockopt_carry(int app_fd, int scratch_fd, int target_fd, int family, int type,
+			 struct sda_opt_result *res, size_t cap);
+
+#endif
