@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MIT */
+/* The LISTEN_* protocol: when the shim acts, when it stays inert, and what
+ * it leaves behind (environment, fds) for the server and its children. */
+#include "harness.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define TCP "tcp:127.0.0.1:0"
+#define BIND0 "tcp:127.0.0.1:{port0}"
+
+/* The `fd n=3 ...` line of the server's fds report, or NULL. */
+static const char *fd_line(const struct run *r, const char *word, long long ino)
+{
+	for (int i = 0; line_find(r->o, word, i); i++)
+		if (kv_num(line_find(r->o, word, i), "ino") == ino)
+			return line_find(r->o, word, i);
+	return NULL;
+}
+
+TestSuite(inert, .timeout = 60);
+
+/* Not activated at all: the shim is loaded and does nothing, silently. */
+Test(inert, no_listen_env)
+{
+	struct run r;
+
+	run_start(&r, WITH_SHIM, "--", SERVER, "env", "bind", TCP, "listen", "5", "name", "close", "fds");
+	cr_assert_eq(run_finish(&r), 0);
+	cr_assert_eq(line_count(r.o, "bound"), 1, "%s", r.o);
+	cr_assert_not_null(line_find(r.o, "listened", 0), "%s", r.o);
+	cr_assert_eq(r.elen, 0, "stderr should be empty: %s", r.e);
+}
+
+Test(inert, no_listen_env_debug)
+{
+	struct run r;
+
+	run_start(&r, WITH_SHIM, "--env", "SDADOPT_LOG=debug", "--", SERVER, "bind", TCP, "listen", "5");
+	cr_assert_eq(run_finish(&r), 0);
+	cr_assert_eq(line_count(r.o, "bound"), 1, "%s", r.o);
+	cr_expect_eq(line_count_sub(r.e, "adopted"), 0, "%s", r.e);
+	cr_expect_eq(line_count_sub(r.e, "sdadopt: warning"), 0, "%s", r.e);
+	cr_expect_eq(line_count_sub(r.e, "sdadopt: error"), 0, "%s", r.e);
+}
+
+/* Sockets on fd 3 but no LISTEN_*: not ours to take, not ours to touch. */
+Test(inert, fds_without_env)
+{
+	struct run r;
+
+	run_start(&r, WITH_SHIM, "--no-listen-env", "--listen", TCP, "--", SERVER, "fds", "bind", BIND0);
+	cr_assert_eq(run_finish(&r), 0);
+	cr_assert_not_null(line_find_sub(r.o, "bind-error err=EADDRINUSE", 0), "%s", r.o);
+	const char *l = fd_line(&r, "fd", act_value(&r, 0, "ino"));
+	cr_assert_not_null(l, "%s", r.o);
+	cr_expect_eq(kv_num(l, "cloexec"), 0, "an fd that was not ours became CLOEXEC: %s", r.o);
+	cr_expect_eq(r.elen, 0, "%s", r.e);
+}
+
+/* LISTEN_PID names another process: inert, environment left as it was. */
+Test(inert, listen_pid_of_other_process)
+{
+	struct run r;
+
+	run_start(&r, WITH_SHIM, "--pid-other", "--listen", TCP, "--", SERVER, "env", "fds", "bind", BIND0);
+	cr_assert_eq(run_finish(&r), 0);
+	cr_assert_not_null(line_find_sub(r.o, "bind-error err=EADDRINUSE", 0), "%s", r.o);
+	cr_expect_not_null(line_find_sub(r.o, fmt("env LISTEN_PID=%ld", (long)r.pid), 0), "%s", r.o);
+	cr_expect_not_null(line_find_sub(r.o, "env LISTEN_FDS=1", 0), "%s", r.o);
+	cr_expect_not_null(line_find_sub(r.o, "env LISTEN_FDNAMES=s0", 0), "%s", r.o);
+	const char *l = fd_line(&r, "fd", act_value(&r, 0, "ino"));
+	cr_assert_not_null(l, "%s", r.o);
+	cr_expect_eq(kv_num(l, "cloexec"), 0, "%s", r.o);
+	cr_expect_eq(r.elen, 0, "%s", r.e);
+}
+
+/* LISTEN_PIDFDID: the right id adopts, another id is someone else's. */
+Test(inert, listen_pidfdid_ours)
+{
+	struct run r;
+
+	run_start(&r, WITH_SHIM, "--pidfdid", "--listen", TCP, "--", SERVER, "bind", BIND0);
+	cr_assert_eq(run_finish(&r), 0);
+	expect_adopted(&r, 0, 0);
+}
+
+Test(inert, listen_pidfdid_other)
+{
+	struct run r;
+
+	run_start(&r, WITH_SHIM, "--raw-env", "LISTEN_PIDFDID=1", "--listen", TCP, "--", SERVER, "bind", BIND0);
+	cr_assert_eq(run_finish(&r), 0);
+	cr_assert_not_null(line_find_sub(r.o, "bind-error err=EADDRINUSE", 0), "%s", r.o);
+	cr_expect_eq(line_count_sub(r.e, "adopted"), 0, "%s", r.e);
+}
+
+/* ---- malformed environments --------------------------------------------- */
+
+TestSuite(malformed, .timeout = 60);
+
+/* The server still runs and binds natively; sdadopt says exactly one clear
+ * warning naming the variable.  `cleared`: LISTEN_PID was ours, so LISTEN_*
+ * must be gone from environ (CONTRACT.md). */
+static void malformed(const char *raw, const char *var, int cleared)
+{
+	struct run r;
+
+	run_start(&r, WITH_SHIM, "--raw-env", raw, "--listen", TCP, "--", SERVER, "env", "bind", BIND0,
+		  "bind", TCP);
+	cr_assert_eq(run_finish(&r), 0);
+	cr_assert_not_null(line_find(r.o, "done", 0), "%s", r.o);
+	cr_assert_not_null(line_find_sub(r.o, "bind-error err=EADDRINUSE", 0), "adopted despite %s: %s", raw, r.o);
+	cr_assert_eq(line_count(r.o, "bound"), 1, "a native bind failed: %s", r.o);
+	expect_not_adopted(&r, 0);
+	cr_expect_eq(line_count_sub(r.e, "sdadopt:"), 1, "want exactly one line from sdadopt for %s:\n%s", raw, r.e);
+	const char *w = line_find_sub(r.e, "sdadopt: warning:", 0);
+	cr_expect_not_null(w, "no warning for %s:\n%s", raw, r.e);
+	if (w)
+		cr_expect(line_find_sub(w, var, 0) == w, "the warning does not name %s: %s", var, r.e);
+	if (cleared)
+		cr_expect_not_null(line_find_sub(r.o, "env-end count=0", 0), "LISTEN_* left in environ: %s", r.o);
+}
+
+Test(malformed, fds_not_a_number) { malformed("LISTEN_FDS=abc", "LISTEN_FDS", 1); }
+Test(malformed, fds_zero) { malformed("LISTEN_FDS=0", "LISTEN_FDS", 1); }
+Test(malformed, fds_negative) { malformed("LISTEN_FDS=-1", "LISTEN_FDS", 1); }
+Test(malformed, fds_above_int_max_minus_3) { malformed("LISTEN_FDS=2147483645", "LISTEN_FDS", 1); }
+Test(malformed, fds_overflow) { malformed("LISTEN_FDS=99999999999999999999", "LISTEN_FDS", 1); }
+Test(malformed, fds_trailing_garbage) { malformed("LISTEN_FDS=1x", "LISTEN_FDS", 1); }
+Test(malformed, fdnames_count_mismatch) { malformed("LISTEN_FDNAMES=a:b", "LISTEN_FDNAMES", 1); }
+Test(malformed, pid_garbage) { malformed("LISTEN_PID={pid}abc", "LISTEN_PID", 0); }
+Test(malformed, pid_zero) { malformed("LISTEN_PID=0", "LISTEN_PID", 0); }
+Test(malformed, pidfdid_garbage) { malformed("LISTEN_PIDFDID=xyz", "LISTEN_PIDFDID", 1); }
+
+/* ---- hygiene ------------------------------------------------------------ */
+
+TestSuite(hygiene, .timeout = 60);
+
+static void hygiene(int shim)
+{
+	char abs[96];
+	struct run r;
+
+	snprintf(abs, sizeof abs, "unix:@sdadopt-test-hyg-%ld", (long)getpid());
+	run_start(&r, shim, "--listen", TCP, "--listen", abs, "--", SERVER, "env", "fds", "exec-fds", "bind", BIND0);
+	cr_assert_eq(run_finish(&r), 0);
+	for (int s = 0; s < 2; s++) {
+		long long ino = act_value(&r, s, "ino");
+		const char *l = fd_line(&r, "fd", ino);
+		if (!shim) {
+			/* The control proves the checks below can fail. */
+			cr_assert_not_null(line_find_sub(r.o, "env-end count=3", 0), "%s", r.o);
+			cr_assert_eq(kv_num(l, "cloexec"), 0, "%s", r.o);
+			cr_assert_not_null(fd_line(&r, "child-fd", ino), "%s", r.o);
+			continue;
+		}
+		cr_expect_not_null(line_find_sub(r.o, "env-end count=0", 0), "LISTEN_* left in environ: %s", r.o);
+		cr_assert_not_null(l, "inherited socket %d is not open after init: %s", s, r.o);
+		cr_expect_eq(kv_num(l, "cloexec"), 1, "inherited socket %d is not CLOEXEC: %s", s, r.o);
+		cr_expect_null(fd_line(&r, "child-fd", ino), "an exec'd child got inherited socket %d: %s", s, r.o);
+	}
+	cr_assert_not_null(line_find(r.o, "child-fds-end", 0), "%s", r.o);
+	if (shim)
+		expect_adopted(&r, 0, 0);
+}
+
+Test(hygiene, env_and_fds_after_init) { hygiene(WITH_SHIM); }
+Test(hygiene, control) { hygiene(NO_SHIM); }

@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: MIT */
+/* Adoption per family and socket type, address matching, flags, backlog. */
+#include "harness.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* The activator listens on `listen`; the server binds `bind` (with {port0})
+ * and serves one client, who reaches it through `client` ("%u": the port). */
+static void adopt_and_echo(const char *listen, const char *bind, const char *client, int stream)
+{
+	struct args a = { .n = 0 };
+	struct run r;
+
+	args_add(&a, "--listen", listen, "--", SERVER, "bind", bind);
+	if (stream)
+		args_add(&a, "listen", "5");
+	args_add(&a, "serve");
+	run_start_args(&r, WITH_SHIM, &a);
+	cr_assert_not_null(run_wait(&r, "socket", 0));
+	expect_echo(fmt(client, (unsigned)act_value(&r, 0, "port")), "ping");
+	cr_assert_eq(run_finish(&r), 0);
+	expect_adopted(&r, 0, 0);
+	cr_assert_eq(line_count(r.o, "served"), 1);
+	if (stream)
+		cr_assert_not_null(line_find(r.o, "listened", 0), "%s", r.o);
+}
+
+/* Negative control: the same server without the shim cannot have it. */
+static void control_without_shim(const char *listen, const char *bind)
+{
+	struct run r;
+
+	run_start(&r, NO_SHIM, "--listen", listen, "--", SERVER, "bind", bind);
+	cr_assert_eq(run_finish(&r), 0);
+	cr_assert_not_null(line_find_sub(r.o, "bind-error err=EADDRINUSE", 0), "%s", r.o);
+	expect_not_adopted(&r, 0);
+}
+
+static const char *abstract_name(const char *tag)
+{
+	return fmt("unix:@sdadopt-test-%s-%ld", tag, (long)getpid());
+}
+
+static const char *unix_path(const char *kind, const char *file)
+{
+	static char dir[64];
+	tmpdir(dir, sizeof dir);
+	return fmt("%s:%s/%s", kind, dir, file);
+}
+
+TestSuite(family, .timeout = 60);
+
+Test(family, tcp4)
+{
+	adopt_and_echo("tcp:127.0.0.1:0", "tcp:127.0.0.1:{port0}", "tcp:127.0.0.1:%u", 1);
+}
+Test(family, tcp4_control)
+{
+	control_without_shim("tcp:127.0.0.1:0", "tcp:127.0.0.1:{port0}");
+}
+
+Test(family, tcp6)
+{
+	adopt_and_echo("tcp:[::1]:0", "tcp:[::1]:{port0}", "tcp:[::1]:%u", 1);
+}
+Test(family, tcp6_control)
+{
+	control_without_shim("tcp:[::1]:0", "tcp:[::1]:{port0}");
+}
+
+Test(family, udp4)
+{
+	adopt_and_echo("udp:127.0.0.1:0", "udp:127.0.0.1:{port0}", "udp:127.0.0.1:%u", 0);
+}
+Test(family, udp4_control)
+{
+	control_without_shim("udp:127.0.0.1:0", "udp:127.0.0.1:{port0}");
+}
+
+Test(family, udp6)
+{
+	adopt_and_echo("udp:[::1]:0", "udp:[::1]:{port0}", "udp:[::1]:%u", 0);
+}
+Test(family, udp6_control)
+{
+	control_without_shim("udp:[::1]:0", "udp:[::1]:{port0}");
+}
+
+Test(family, unix_stream)
+{
+	const char *s = unix_path("unix", "stream.sock");
+	adopt_and_echo(s, s, s, 1);
+}
+Test(family, unix_stream_control)
+{
+	const char *s = unix_path("unix", "stream.sock");
+	control_without_shim(s, s);
+}
+
+Test(family, unix_dgram)
+{
+	const char *s = unix_path("unix-dgram", "dgram.sock");
+	adopt_and_echo(s, s, s, 0);
+}
+Test(family, unix_dgram_control)
+{
+	const char *s = unix_path("unix-dgram", "dgram.sock");
+	control_without_shim(s, s);
+}
+
+Test(family, unix_seqpacket)
+{
+	const char *s = unix_path("unix-seqpacket", "seq.sock");
+	adopt_and_echo(s, s, s, 1);
+}
+Test(family, unix_seqpacket_control)
+{
+	const char *s = unix_path("unix-seqpacket", "seq.sock");
+	control_without_shim(s, s);
+}
+
+Test(family, unix_abstract)
+{
+	const char *s = abstract_name("abs");
+	adopt_and_echo(s, s, s, 1);
+}
+Test(family, unix_abstract_control)
+{
+	const char *s = abstract_name("abs");
+	control_without_shim(s, s);
+}
+
+Test(family, unix_abstract_dgram)
+{
+	const char *s = fmt("unix-dgram:%s", abstract_name("absdg") + 5);
+	adopt_and_echo(s, s, s, 0);
+}
+
+/* ---- matching beyond exact ---------------------------------------------- */
+
+TestSuite(match, .timeout = 60);
+
+Test(match, wildcard_v4)
+{
+	adopt_and_echo("tcp:0.0.0.0:0", "tcp:127.0.0.1:{port0}", "tcp:127.0.0.1:%u", 1);
+}
+Test(match, wildcard_v4_control)
+{
+	control_without_shim("tcp:0.0.0.0:0", "tcp:127.0.0.1:{port0}");
+}
+
+Test(match, wildcard_v6)
+{
+	adopt_and_echo("tcp:[::]:0,v6only=1", "tcp:[::1]:{port0}", "tcp:[::1]:%u", 1);
+}
+
+Test(match, wildcard_udp_v4)
+{
+	adopt_and_echo("udp:0.0.0.0:0", "udp:127.0.0.1:{port0}", "udp:127.0.0.1:%u", 0);
+}
+
+/* ListenStream=PORT: an AF_INET server on a dual-stack [::] socket.  The
+ * app must see AF_INET addresses (getsockname, accept). */
+Test(match, dual_stack)
+{
+	struct run r;
+	char addr[128];
+
+	run_start(&r, WITH_SHIM, "--listen", "tcp:[::]:0,v6only=0", "--", SERVER, "bind",
+		  "tcp:127.0.0.1:{port0}", "listen", "5", "name", "serve");
+	cr_assert_not_null(run_wait(&r, "socket", 0));
+	unsigned port = (unsigned)act_value(&r, 0, "port");
+	expect_echo(fmt("tcp:127.0.0.1:%u", port), "ping");
+	cr_assert_eq(run_finish(&r), 0);
+	expect_adopted(&r, 0, 0);
+
+	const char *name = line_find(r.o, "sockname", 0);
+	cr_assert_not_null(name, "%s", r.o);
+	cr_expect_str_eq(kv_str(name, "family", addr, sizeof addr), "inet",
+			 "getsockname of an adopted dual-stack socket must be AF_INET: %s", r.o);
+	cr_expect(strstr(kv_str(name, "addr", addr, sizeof addr), fmt(":%u", port)), "%s", r.o);
+	const char *served = line_find(r.o, "served", 0);
+	cr_assert_not_null(served, "%s", r.o);
+	cr_expect_str_eq(kv_str(served, "family", addr, sizeof addr), "inet", "accept() peer: %s", r.o);
+	cr_expect(kv_str(served, "peer", addr, sizeof addr) && !strncmp(addr, "127.0.0.1:", 10),
+		  "accept() peer: %s", r.o);
+}
+
+/* A V6ONLY [::] socket does not serve AF_INET: the server binds natively. */
+Test(match, v6only_not_dual_stack)
+{
+	struct run r;
+
+	run_start(&r, WITH_SHIM, "--listen", "tcp:[::]:0,v6only=1", "--", SERVER, "bind",
+		  "tcp:127.0.0.1:{port0}", "listen", "5");
+	cr_assert_eq(run_finish(&r), 0);
+	cr_assert_eq(line_count(r.o, "bound"), 1, "%s", r.o);
+	expect_not_adopted(&r, 0);
+}
+
+/* A bind of another port, of port 0 and of another socket type on the
+ * activated port are the kernel's business. */
+Test(match, unmatched_untouched)
+{
+	struct run r;
+	unsigned other = free_port(AF_INET);
+	char addr[128];
+
+	run_start(&r, WITH_SHIM, "--env", "SDADOPT_LOG=debug", "--listen", "tcp:127.0.0.1:0", "--", SERVER,
+		  "bind", fmt("tcp:127.0.0.1:%u", other), "name", "listen", "5",
+		  "bind", "tcp:127.0.0.1:0", "name", "listen", "5",
+		  "bind", "udp:127.0.0.1:{port0}", "name");
+	cr_assert_eq(run_finish(&r), 0);
+	cr_assert_eq(line_count(r.o, "bound"), 3, "%s", r.o);
+	expect_not_adopted(&r, 0);
+	unsigned port = (unsigned)act_value(&r, 0, "port");
+	cr_expect(strstr(kv_str(line_find(r.o, "sockname", 0), "addr", addr, sizeof addr), fmt(":%u", other)));
+	kv_str(line_find(r.o, "sockname", 1), "addr", addr, sizeof addr);
+	cr_expect(!strstr(addr, fmt(":%u", port)) && !strstr(addr, ":0"), "port 0 bind got %s", addr);
+	cr_expect_eq(line_count(r.o, "listened"), 2, "%s", r.o);
+	cr_expect_eq(line_count_sub(r.e, "adopted"), 0, "%s", r.e);
+}
+
+Test(match, unmatched_unix_path)
+{
+	struct run r;
+	char dir[64];
+
+	tmpdir(dir, sizeof dir);
+	run_start(&r, WITH_SHIM, "--listen", fmt("unix:%s/a.sock", dir), "--", SERVER,
+		  "bind", fmt("unix:%s/b.sock", dir), "bind", fmt("unix-dgram:%s/a2.sock", dir));
+	cr_assert_eq(run_finish(&r), 0);
+	cr_assert_eq(line_count(r.o, "bound"), 2, "%s", r.o);
+	expect_not_adopted(&r, 0);
+}
+
+/* ---- what the app asked for is what the app gets ------------------------ */
+
+TestSuite(flags, .timeout = 60);
+
+/* The activator's socket gets the opposite O_NONBLOCK, so a shim that hands
+ * over the inherited description unchanged fails either way. */
+static void flags_kept(int nonblock, int cloexec)
+{
+	struct args a = { .n = 0 };
+	struct run r;
+	char want[64];
+
+	if (!nonblock)
+		args_add(&a, "--nonblock");
+	args_add(&a, "--listen", "tcp:127.0.0.1:0", "--", SERVER);
+	if (nonblock)
+		args_add(&a, "nonblock");
+	if (cloexec)
+		args_add(&a, "cloexec");
+	args_add(&a, "bind", "tcp:127.0.0.1:{port0}", "flags", "listen", "5", "flags");
+	run_start_args(&r, WITH_SHIM, &a);
+	cr_assert_eq(run_finish(&r), 0);
+	expect_adopted(&r, 0, 0);
+	snprintf(want, sizeof want, "cloexec=%d nonblock=%d", cloexec, nonblock);
+	for (int i = 0; i < 2; i++) {
+		const char *l = line_find(r.o, "flags", i);
+		cr_assert_not_null(l, "%s", r.o);
+		cr_expect(strstr(l, want), "flags #%d: want %s, got: %.*s", i, want, (int)strcspn(l, "\n"), l);
+	}
+}
+
+Test(flags, blocking_inheritable) { flags_kept(0, 0); }
+Test(flags, blocking_cloexec) { flags_kept(0, 1); }
+Test(flags, nonblock_inheritable) { flags_kept(1, 0); }
+Test(flags, nonblock_cloexec) { flags_kept(1, 1); }
+
+/* ---- listen() keeps the activator's backlog ----------------------------- */
+
+TestSuite(backlog, .timeout = 60);
+
+Test(backlog, listen5_keeps_128)
+{
+	struct run r;
+
+	run_start(&r, WITH_SHIM, "--backlog", "128", "--listen", "tcp:127.0.0.1:0", "--", SERVER,
+		  "bind", "tcp:127.0.0.1:{port0}", "listen", "5", "wait");
+	cr_assert_not_null(run_wait(&r, "waiting", 0), "%s", r.o);
+	unsigned port = (unsigned)act_value(&r, 0, "port");
+	long backlog = tcp_listen_backlog(AF_INET, port);
+	int connected = connect_many(fmt("tcp:127.0.0.1:%u", port), 20, 5000);
+	cr_assert_eq(run_finish(&r), 0);
+	expect_adopted(&r, 0, 0);
+	cr_assert_not_null(line_find(r.o, "listened", 0), "%s", r.o);
+	if (backlog == -EPROTONOSUPPORT || backlog == -EACCES || backlog == -EPERM)
+		cr_log_warn("sock_diag unavailable (%s); checking connections only", strerror((int)-backlog));
+	else
+		cr_expect_eq(backlog, 128, "listen backlog after the server's listen(5): %ld", backlog);
+	cr_expect_eq(connected, 20, "only %d of 20 connections were queued", connected);
+}
+
+/* Control: the same measurements see a native listen(5) (port 0 is never
+ * adopted), so they would catch a shrunk backlog. */
+Test(backlog, control_native_listen5)
+{
+	struct run r;
+	char addr[128];
+
+	run_start(&r, WITH_SHIM, "--listen", "tcp:127.0.0.1:0", "--", SERVER, "bind", "tcp:127.0.0.1:0",
+		  "listen", "5", "name", "wait");
+	const char *name = run_wait(&r, "sockname", 0);
+	cr_assert_not_null(name, "%s", r.o);
+	kv_str(name, "addr", addr, sizeof addr);
+	unsigned port = (unsigned)atoi(strrchr(addr, ':') + 1);
+	long backlog = tcp_listen_backlog(AF_INET, port);
+	int connected = connect_many(fmt("tcp:127.0.0.1:%u", port), 20, 1500);
+	cr_assert_eq(run_finish(&r), 0);
+	expect_not_adopted(&r, 0);
+	if (backlog >= 0 || backlog == -ENOENT)
+		cr_expect_eq(backlog, 5);
+	cr_expect_lt(connected, 20, "a listen(5) socket queued all 20 connections");
+}
