@@ -13,6 +13,7 @@ const char *sda_how_name(enum sda_how h)
 	case SDA_MATCH_EXACT: return "exact";
 	case SDA_MATCH_WILDCARD: return "wildcard";
 	case SDA_MATCH_DUALSTACK: return "dual-stack";
+	case SDA_MATCH_PORT: return "port";
 	case SDA_MATCH_NONE: break;
 	}
 	return "none";
@@ -106,6 +107,16 @@ void sda_registry_index(struct sda_registry *r)
 	memcpy(r->by_ino, r->by_key, r->nkeys * sizeof(*r->by_ino));
 	heapsort_idx(r->e, r->by_key, r->nkeys, idx_key_cmp);
 	heapsort_idx(r->e, r->by_ino, r->nkeys, idx_ino_cmp);
+	for (size_t m = 0; r->map && m < r->map->n; m++) {
+		struct sda_map_entry *me = &r->map->e[m];
+		int k = 0;
+
+		for (int c = 0; c < SDA_MAP_CANDIDATES; c++)
+			me->cand[c] = -1;
+		for (size_t i = 0; i < r->n && k < SDA_MAP_CANDIDATES; i++)
+			if (r->e[i].usable && r->e[i].name && strcmp(r->e[i].name, me->name) == 0)
+				me->cand[k++] = (int)i;
+	}
 }
 
 int sda_registry_init(struct sda_registry *r, struct sda_sock *e, size_t n)
@@ -159,6 +170,76 @@ static long find(const struct sda_registry *r, const struct sda_addr *key, int t
 	return -ENOENT;
 }
 
+static int is_inet(int family)
+{
+	return family == AF_INET || family == AF_INET6;
+}
+
+/* The operator's mapping: want -> a name -> the entry of that name and type. */
+static long find_mapped(const struct sda_registry *r, const struct sda_addr *want, int type)
+{
+	size_t lo = 0, hi = r->map ? r->map->n : 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = sda_addr_cmp(&r->map->e[mid].addr, want);
+
+		if (c == 0) {
+			const struct sda_map_entry *me = &r->map->e[mid];
+
+			for (int k = 0; k < SDA_MAP_CANDIDATES && me->cand[k] >= 0; k++) {
+				const struct sda_sock *s = &r->e[me->cand[k]];
+
+				if ((type == 0 || s->type == type) &&
+				    is_inet(s->family) == is_inet(want->family))
+					return me->cand[k];
+			}
+			return -ENOENT;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -ENOENT;
+}
+
+/* First usable entry of `family` with this port and type, any address. */
+static long find_port(const struct sda_registry *r, int family, uint16_t port, int type)
+{
+	struct sda_addr key = { .family = family, .port = port };
+	size_t lo = 0, hi = r->nkeys;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (sda_addr_cmp(&r->e[r->by_key[mid]].addr, &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < r->nkeys; lo++) {
+		const struct sda_sock *s = &r->e[r->by_key[lo]];
+
+		if (s->addr.family != family || s->addr.port != port)
+			break;
+		if (type == 0 || s->type == type)
+			return (long)r->by_key[lo];
+	}
+	return -ENOENT;
+}
+
+long sda_registry_same_port(const struct sda_registry *r, const struct sda_addr *want, int type)
+{
+	long i;
+
+	if (!r || !is_inet(want->family) || want->port == 0)
+		return -ENOENT;
+	if ((i = find_port(r, want->family, want->port, type)) >= 0)
+		return i;
+	return find_port(r, want->family == AF_INET ? AF_INET6 : AF_INET, want->port, type);
+}
+
 long sda_registry_match(const struct sda_registry *r, const struct sda_addr *want,
 			int type, enum sda_how *how)
 {
@@ -171,6 +252,12 @@ long sda_registry_match(const struct sda_registry *r, const struct sda_addr *wan
 		return -ENOENT;
 	if (want->family != AF_UNIX && want->port == 0)
 		return -ENOENT;                    /* port 0: the app wants any port */
+
+	if ((i = find_mapped(r, want, type)) >= 0) {
+		if (how)
+			*how = SDA_MATCH_MAP;
+		return i;
+	}
 
 	if ((i = find(r, want, type)) >= 0) {
 		if (how)
@@ -201,6 +288,12 @@ long sda_registry_match(const struct sda_registry *r, const struct sda_addr *wan
 			}
 			break;     /* V6ONLY [::] cannot serve IPv4 */
 		}
+	}
+
+	if (r->policy == SDA_POLICY_PORT && (i = sda_registry_same_port(r, want, type)) >= 0) {
+		if (how)
+			*how = SDA_MATCH_PORT;
+		return i;
 	}
 	return -ENOENT;
 }

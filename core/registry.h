@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "config.h"
 #include "probe.h"
 
 struct sda_registry {
@@ -13,6 +14,8 @@ struct sda_registry {
 	size_t nkeys;              /* usable entries, sorted by (addr, type) */
 	uint32_t *by_key;
 	uint32_t *by_ino;          /* usable entries, sorted by (dev, ino) */
+	struct sda_map *map;       /* operator's mapping (not owned), may be NULL */
+	enum sda_match_policy policy;
 };
 
 /* How a bind matched (design.md §3 precedence). */
@@ -22,6 +25,7 @@ enum sda_how {
 	SDA_MATCH_EXACT,       /* same family, type, address, port */
 	SDA_MATCH_WILDCARD,    /* inherited on the wildcard of the same family */
 	SDA_MATCH_DUALSTACK,   /* AF_INET bind onto a dual-stack [::] socket */
+	SDA_MATCH_PORT,        /* SDADOPT_MATCH=port: same type and port, any address */
 };
 const char *sda_how_name(enum sda_how h);
 
@@ -35,14 +39,22 @@ int sda_registry_init(struct sda_registry *r, struct sda_sock *e, size_t n);
  * ones without allocating; it may be called again after entries change. */
 int sda_registry_alloc(struct sda_registry *r, size_t n);
 void sda_registry_index(struct sda_registry *r);
+/* (sda_registry_index() also resolves r->map's names to entries.) */
 void sda_registry_free(struct sda_registry *r);
 
 /* Which usable entry serves a bind of `want` on a socket of `type`
+ * (precedence: r->map, exact, wildcard, dual-stack, then with
+ * SDA_POLICY_PORT any address of the same port)
  * (0: any type, for a cheap first pass before asking the app's socket).
  * Port 0 and unnamed unix addresses never match.
  * Returns the entry index (>= 0) and sets *how, or -ENOENT. O(log N). */
 long sda_registry_match(const struct sda_registry *r, const struct sda_addr *want,
 			int type, enum sda_how *how);
+
+/* Index of a usable inet entry of the same type and port as `want`, on any
+ * address or family (what strict mode calls bypassing activation), or
+ * -ENOENT.  O(log N). */
+long sda_registry_same_port(const struct sda_registry *r, const struct sda_addr *want, int type);
 
 /* Index of the usable AF_UNIX path entry whose socket file is (dev, ino),
  * (linear: for cold paths such as unlink())

@@ -41,7 +41,15 @@ SDA_EXPORT int socket(int domain, int type, int protocol)
 
 SDA_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
-	return sda_adopt(fd, addr, len) ? 0 : SDA_REAL(bind)(fd, addr, len);
+	int r = sda_adopt(fd, addr, len);
+
+	if (r > 0)
+		return 0;
+	if (r < 0) {
+		errno = -r;
+		return -1;
+	}
+	return SDA_REAL(bind)(fd, addr, len);
 }
 
 SDA_EXPORT int listen(int fd, int backlog)
@@ -113,6 +121,7 @@ SDA_EXPORT int remove(const char *path)
  * itself v4-mapped, so it inherits the listener's translation. */
 static int accepted(int lfd, int fd)
 {
+	sda_serving();
 	if (fd >= 0)
 		sda_fd_fresh(fd, sda_fd_flags(lfd) & SDA_FD_XLATE);
 	return fd;
@@ -150,6 +159,7 @@ SDA_EXPORT int getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 SDA_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *addr,
 			    socklen_t *len)
 {
+	sda_serving();
 	return XLATE_CALL(fd, addr, len, RF);
 }
 #undef RF
@@ -161,6 +171,7 @@ SDA_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 	socklen_t applen;
 	ssize_t r;
 
+	sda_serving();
 	if (!(sda_fd_flags(fd) & SDA_FD_XLATE) || !msg || !msg->msg_name)
 		return SDA_REAL(recvmsg)(fd, msg, flags);
 	name = msg->msg_name;

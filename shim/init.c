@@ -41,6 +41,41 @@ static const char *show(const char *v)
 	return v ? v : "(unset)";
 }
 
+/* SDADOPT_MAP, SDADOPT_MATCH, SDADOPT_STRICT: read once, here. */
+static void configure(void)
+{
+	struct sda_settings st = { 0 };
+	struct sda_map_error errs[8];
+	const char *v;
+	size_t nerr = 0;
+
+	v = getenv("SDADOPT_MAP");
+	if (sda_map_parse(v, &st.map, errs, 8, &nerr) < 0)
+		sda_err("SDADOPT_MAP: out of memory; no mapping");
+	for (size_t i = 0; i < nerr && i < 8; i++) {
+		char e[256];
+		size_t n = errs[i].len < sizeof(e) - 1 ? errs[i].len : sizeof(e) - 1;
+
+		memcpy(e, errs[i].entry, n);
+		e[n] = '\0';
+		sda_warn("SDADOPT_MAP entry \"%s\" ignored: %s", e, errs[i].why);
+	}
+	if (nerr > 8)
+		sda_warn("SDADOPT_MAP: %zu more bad entries ignored", nerr - 8);
+	v = getenv("SDADOPT_MATCH");
+	if (sda_parse_match_policy(v, &st.policy) < 0)
+		sda_warn("SDADOPT_MATCH=%s is not a policy (exact, port); using exact", v);
+	v = getenv("SDADOPT_STRICT");
+	if (sda_parse_bool(v, &st.strict) < 0)
+		sda_warn("SDADOPT_STRICT=%s is not a boolean (0/1, yes/no, true/false, on/off); strict mode off", v);
+	sda_state_configure(&st);
+}
+
+__attribute__((destructor)) static void sda_fini(void)
+{
+	sda_report("at exit");
+}
+
 __attribute__((constructor)) static void sda_init(void)
 {
 	struct sda_env_input in = { 0 };
@@ -88,6 +123,7 @@ __attribute__((constructor)) static void sda_init(void)
 	unsetenv("LISTEN_PIDFDID");
 	unsetenv("LISTEN_FDS");
 	unsetenv("LISTEN_FDNAMES");
+	configure();
 	pthread_atfork(sda_state_atfork_prepare, sda_state_atfork_release,
 		       sda_state_atfork_release);
 	goto out;

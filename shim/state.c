@@ -34,6 +34,8 @@ static pid_t act_pid;                   /* the process LISTEN_PID named */
 static _Atomic int adopted_any;
 static const char *listen_env[4];       /* the original "LISTEN_...=" strings */
 static int handed_down;
+static struct sda_settings settings;
+_Atomic int sda_report_pending;
 
 void sda_fd_set(int fd, unsigned flags)
 {
@@ -175,7 +177,16 @@ static void probe_all(void)
 			  s->family == AF_INET6 && !s->v6only ? " (dual-stack)" : "",
 			  s->type != SOCK_DGRAM && s->listening ? ", listening" : "");
 	}
+	reg.map = &settings.map;
+	reg.policy = settings.policy;
 	sda_registry_index(&reg);
+	for (size_t m = 0; m < settings.map.n; m++)
+		if (settings.map.e[m].cand[0] < 0) {
+			sda_addr_format(&settings.map.e[m].addr, a, sizeof(a));
+			sda_warn("SDADOPT_MAP entry %s=%s: no usable inherited socket is named \"%s\"; "
+				 "the entry does nothing", a, settings.map.e[m].name, settings.map.e[m].name);
+		}
+	atomic_store(&sda_report_pending, 1);
 	/* the same address twice can only be served by the first */
 	for (size_t k = 1; k < reg.nkeys; k++) {
 		const struct sda_sock *p = &reg.e[reg.by_key[k - 1]], *s = &reg.e[reg.by_key[k]];
@@ -233,9 +244,56 @@ static void log_sockopts(int fd, const struct sda_opt_result *o, size_t n)
 	}
 }
 
+void sda_state_configure(struct sda_settings *st)
+{
+	settings = *st;
+	memset(st, 0, sizeof(*st));
+}
+
+/* Strict mode: a bind of a port an inherited socket serves, on an address
+ * or family that it does not, would bypass activation. */
+static int bypass(int fd, const struct sda_addr *want, int type)
+{
+	char a[160], b[160];
+	long i;
+
+	if (!settings.strict || (i = sda_registry_same_port(&reg, want, type)) < 0)
+		return 0;
+	sda_addr_format(want, a, sizeof(a));
+	sda_addr_format(&reg.e[i].addr, b, sizeof(b));
+	sda_err("bind(%d, %s) would bypass inherited fd %d \"%s\" (%s %s); failing it with "
+		"EADDRINUSE (SDADOPT_STRICT)", fd, a, reg.e[i].fd, reg.e[i].name,
+		sda_type_name(reg.e[i].family, reg.e[i].type), b);
+	return -EADDRINUSE;
+}
+
+void sda_report(const char *when)
+{
+	char a[160];
+	int expected = 1;
+
+	if (!ensure_probed() || getpid() != act_pid)
+		return;
+	/* once for "serving"; the exit report always runs */
+	if (!atomic_compare_exchange_strong(&sda_report_pending, &expected, 0) &&
+	    strcmp(when, "at exit") != 0)
+		return;
+	for (size_t i = 0; i < reg.n; i++) {
+		const struct sda_sock *s = &reg.e[i];
+
+		if (!s->usable || s->adopted)
+			continue;
+		sda_addr_format(&s->addr, a, sizeof(a));
+		sda_log(settings.strict ? SDA_LOG_ERROR : SDA_LOG_WARNING,
+			"inherited fd %d \"%s\" (%s %s) was never adopted %s: no bind() asked for "
+			"its address (see SDADOPT_MAP, SDADOPT_MATCH=port)", s->fd, s->name,
+			sda_type_name(s->family, s->type), a, when);
+	}
+}
+
 int sda_adopt(int fd, const struct sockaddr *sa, socklen_t len)
 {
-	int saved = errno, cloexec, fl, type, r, scratch;
+	int saved = errno, cloexec, fl, type, r, scratch, xlate;
 	struct sda_opt_result opts[32];
 	size_t nopt = 0;
 	struct sda_addr want;
@@ -248,7 +306,8 @@ int sda_adopt(int fd, const struct sockaddr *sa, socklen_t len)
 	if (!ensure_probed() || sda_addr_from_sockaddr(sa, len, &want) < 0)
 		return 0;
 	i = sda_registry_match(&reg, &want, 0, &how);
-	if (i < 0 && !(want.family == AF_UNIX && !want.abstract && have_unix_paths))
+	if (i < 0 && !(want.family == AF_UNIX && !want.abstract && have_unix_paths) &&
+	    !(settings.strict && sda_registry_same_port(&reg, &want, 0) >= 0))
 		return 0;                        /* the common miss: no system call */
 
 	/* A candidate: now ask the app's socket what it is. */
@@ -268,7 +327,7 @@ int sda_adopt(int fd, const struct sockaddr *sa, socklen_t len)
 	}
 	if (i < 0) {
 		errno = saved;
-		return 0;
+		return bypass(fd, &want, type);
 	}
 	s = &reg.e[i];
 	if (get_opt(fd, SO_PROTOCOL) != s->protocol) {
@@ -288,6 +347,8 @@ int sda_adopt(int fd, const struct sockaddr *sa, socklen_t len)
 		nopt = sda_sockopt_carry(fd, scratch, s->fd, want.family, type, opts,
 					 sizeof(opts) / sizeof(opts[0]));
 	r = dup3(s->fd, fd, cloexec > 0 && (cloexec & FD_CLOEXEC) ? O_CLOEXEC : 0);
+	if (r >= 0)
+		reg.e[i].adopted++;
 	if (r >= 0 && fl >= 0) {
 		int cur = fcntl(fd, F_GETFL);
 
@@ -307,13 +368,14 @@ int sda_adopt(int fd, const struct sockaddr *sa, socklen_t len)
 		return 0;
 	}
 	atomic_store(&adopted_any, 1);
-	sda_fd_set(fd, SDA_FD_ADOPTED | (how == SDA_MATCH_DUALSTACK ? SDA_FD_XLATE : 0));
+	xlate = want.family == AF_INET && s->family == AF_INET6;
+	sda_fd_set(fd, SDA_FD_ADOPTED | (xlate ? SDA_FD_XLATE : 0));
 	sda_addr_format(&s->addr, b, sizeof(b));
 	sda_info("adopted inherited fd %d \"%s\" (%s %s) as fd %d for bind(%s) [%s%s]",
 		 s->fd, s->name, sda_type_name(s->family, s->type), b, fd, a,
-		 sda_how_name(how), how == SDA_MATCH_DUALSTACK ? ", translating addresses to IPv4" : "");
+		 sda_how_name(how), xlate ? ", translating addresses to IPv4" : "");
 	log_sockopts(fd, opts, nopt < sizeof(opts) / sizeof(opts[0]) ? nopt : sizeof(opts) / sizeof(opts[0]));
-	if (how == SDA_MATCH_DUALSTACK && !(sda_fd_flags(fd) & SDA_FD_XLATE))
+	if (xlate && !(sda_fd_flags(fd) & SDA_FD_XLATE))
 		sda_warn("fd %d is beyond the translation table: addresses on it stay IPv6", fd);
 	errno = saved;
 	return 1;

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "config.h"
 #include "env.h"
 
 enum {
@@ -43,7 +44,26 @@ int sda_state_init(struct sda_env *env, int log_fd, char **environ_);
 void sda_state_atfork_prepare(void);
 void sda_state_atfork_release(void);
 
-/* bind(): 1 if fd now holds an inherited socket, 0 to do the real bind. */
+/* Settings read once by the constructor (SDADOPT_MAP, _MATCH, _STRICT). */
+struct sda_settings {
+	struct sda_map map;
+	enum sda_match_policy policy;
+	int strict;
+};
+void sda_state_configure(struct sda_settings *s);
+
+/* The never-adopted report: at exit, and once when the program starts
+ * serving (its first accept or datagram receive). */
+extern _Atomic int sda_report_pending;
+void sda_report(const char *when);
+static inline void sda_serving(void)
+{
+	if (__builtin_expect(atomic_load_explicit(&sda_report_pending, memory_order_relaxed), 0))
+		sda_report("when the program started serving");
+}
+
+/* bind(): 1 if fd now holds an inherited socket, 0 to do the real bind,
+ * -errno to fail the bind (strict mode). */
 int sda_adopt(int fd, const struct sockaddr *sa, socklen_t len);
 /* listen(): 1 if fd is an adopted socket that already listens. */
 int sda_keeps_backlog(int fd);
