@@ -267,6 +267,17 @@ static int bypass(int fd, const struct sda_addr *want, int type)
 	return -EADDRINUSE;
 }
 
+static int miss(int fd, const struct sda_addr *want)
+{
+	if (sda_log_enabled(SDA_LOG_DEBUG)) {
+		char a[160];
+
+		sda_addr_format(want, a, sizeof(a));
+		sda_debug("bind(%d, %s): no inherited socket serves it; binding natively", fd, a);
+	}
+	return 0;
+}
+
 void sda_report(const char *when)
 {
 	char a[160];
@@ -308,7 +319,7 @@ int sda_adopt(int fd, const struct sockaddr *sa, socklen_t len)
 	i = sda_registry_match(&reg, &want, 0, &how);
 	if (i < 0 && !(want.family == AF_UNIX && !want.abstract && have_unix_paths) &&
 	    !(settings.strict && sda_registry_same_port(&reg, &want, 0) >= 0))
-		return 0;                        /* the common miss: no system call */
+		return miss(fd, &want);          /* the common miss: no system call */
 
 	/* A candidate: now ask the app's socket what it is. */
 	type = get_opt(fd, SO_TYPE);
@@ -327,7 +338,7 @@ int sda_adopt(int fd, const struct sockaddr *sa, socklen_t len)
 	}
 	if (i < 0) {
 		errno = saved;
-		return bypass(fd, &want, type);
+		return (r = bypass(fd, &want, type)) ? r : miss(fd, &want);
 	}
 	s = &reg.e[i];
 	if (get_opt(fd, SO_PROTOCOL) != s->protocol) {
