@@ -29,7 +29,12 @@
  *   threads N SPEC.. N threads bind one SPEC each, all at once
  *                    -> bound fd=N ino=I thread=T (each); threads-end ok=K
  *   wait             -> waiting; then block until a line or EOF on stdin
+ *   exec STEP...     exec this program in place (same pid) with the
+ *                    remaining steps -> exec pid=P (then the new image's lines)
  *   pid              -> pid pid=P
+ *   chdir DIR        -> chdir rc=R
+ *   open-close       open /dev/null, close it, and check the fd is gone
+ *                    -> openclose fd=N still_open=0|1
  * At the end: done. */
 #include "spec.h"
 
@@ -415,6 +420,19 @@ int main(int argc, char **argv)
 			i += 1 + n;
 		} else if (!strcmp(s, "wait")) {
 			step_wait();
+		} else if (!strcmp(s, "exec")) {
+			say("exec pid=%ld", (long)getpid());
+			argv[i] = "sda-testserver"; /* argv[0] of the new image */
+			execv("/proc/self/exe", argv + i);
+			say("exec-error err=%s", ename(errno));
+			return 1;
+		} else if (!strcmp(s, "chdir") && arg) {
+			say("chdir rc=%d", chdir(arg));
+			i++;
+		} else if (!strcmp(s, "open-close")) {
+			int fd = open("/dev/null", O_RDONLY);
+			close(fd);
+			say("openclose fd=%d still_open=%d", fd, fcntl(fd, F_GETFD) >= 0);
 		} else if (!strcmp(s, "pid")) {
 			say("pid pid=%ld", (long)getpid());
 		} else {

@@ -88,8 +88,8 @@ static int parse_unix(const char *text, const char *a, struct spec *sp)
 		memcpy(sun->sun_path + 1, a + 1, n - 1);
 		sp->len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
 	} else {
-		if (a[0] != '/' || n >= sizeof sun->sun_path)
-			return bad(text, "unix path must be absolute and short");
+		if (n == 0 || n >= sizeof sun->sun_path)
+			return bad(text, "bad unix path length");
 		memcpy(sun->sun_path, a, n + 1);
 		sp->len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
 	}

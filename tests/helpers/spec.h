@@ -3,7 +3,7 @@
  *
  *   tcp:127.0.0.1:PORT   tcp:[::1]:PORT   tcp:[::]:PORT
  *   udp:...              (same address forms)
- *   unix:/path  unix-dgram:/path  unix-seqpacket:/path
+ *   unix:/path  unix-dgram:/path  unix-seqpacket:/path  (relative paths too)
  *   unix:@name  (abstract; also unix-dgram:@name, unix-seqpacket:@name)
  *
  * followed by optional ",KEY=VALUE" options: v6only=0|1, backlog=N. */

@@ -25,9 +25,9 @@ Test(logging, one_info_line_per_adoption)
 	long long pid = kv_num(line_find(r.o, "pid", 0), "pid");
 	char head[128];
 	snprintf(head, sizeof head, "sda-testserver[%lld]: sdadopt: info: adopted inherited fd 3 \"web\"", pid);
-	cr_expect_eq(line_count_sub(r.e, "adopted"), 2, "%s", r.e);
+	cr_expect_eq(line_count_sub(r.e, "info: adopted"), 2, "%s", r.e);
 	for (int i = 0; i < 2; i++) {
-		const char *l = line_find_sub(r.e, "adopted", i);
+		const char *l = line_find_sub(r.e, "info: adopted", i);
 		cr_assert_not_null(l, "%s", r.e);
 		cr_expect(!strncmp(l, head, strlen(head)), "line %d does not start with '%s':\n%s", i, head, r.e);
 		cr_expect(line_find_sub(l, "[exact]", 0) == l, "%s", r.e);
@@ -82,7 +82,7 @@ static void journal(int match)
 	run_exec(&r, WITH_SHIM, argv);
 	cr_assert_eq(run_finish(&r), 0);
 	expect_adopted(&r, 0, 0);
-	const char *l = line_find_sub(r.e, "adopted", 0);
+	const char *l = line_find_sub(r.e, "info: adopted", 0);
 	cr_assert_not_null(l, "%s", r.e);
 	if (match)
 		cr_expect(!strncmp(l, "<6>sda-testserver[", 18), "no <6> prefix with %s:\n%s", js, r.e);
