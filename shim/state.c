@@ -124,10 +124,15 @@ int sda_state_init(struct sda_env *e, int log_fd, char **environ_)
 	for (int i = 0; i < n; i++) {
 		int fd = SDA_LISTEN_FDS_START + i;
 
-		/* as sd_listen_fds(): exec'd children must not inherit them */
-		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 		reg.e[i].fd = fd;
 		reg.e[i].name = env.names[i];
+		/* as sd_listen_fds(): exec'd children must not inherit them */
+		if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+			/* not open: its number is the program's to use, never ours */
+			reg.e[i].why = "not an open file descriptor";
+			reg.e[i].err = errno;
+			continue;
+		}
 		own_add(fd);
 	}
 	if (log_fd >= 0)
@@ -153,6 +158,11 @@ static void probe_all(void)
 		enum sda_name_kind k = sda_name_kind(name);
 		int fd = s->fd;
 
+		if (s->why) {                    /* found closed at start-up */
+			sda_warn("ignoring inherited fd %d \"%s\": %s: %s", fd, name, s->why,
+				 strerrorname_np(s->err));
+			continue;
+		}
 		memset(s, 0, sizeof(*s));
 		s->name = name;
 		if (k == SDA_NAME_STORED || k == SDA_NAME_CONNECTION) {
