@@ -39,8 +39,11 @@ int sda_probe(int fd, struct sda_sock *s)
 	struct stat st;
 	int r;
 
+	const char *name = s->name;
+
+	memset(s, 0, sizeof(*s));               /* every field is this probe's */
+	s->name = name;
 	s->fd = fd;
-	s->usable = 0;
 	if (fcntl(fd, F_GETFD) < 0)
 		return unusable(s, "not an open file descriptor", errno);
 	if (fstat(fd, &st) < 0)

@@ -23,7 +23,7 @@ struct sda_sock {
 	unsigned long adopted;  /* adoptions so far (kept by the shim) */
 };
 
-/* Probe fd into out.  Uses only system calls that the shim never hooks
+/* Probe fd into out (every field but name is overwritten).  Uses only system calls that the shim never hooks
  * (fstat, fcntl, getsockopt, and getsockname through syscall(2)).
  * Returns 0 when out->usable, else -errno (out->why, out->err set). */
 int sda_probe(int fd, struct sda_sock *out);

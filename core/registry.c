@@ -146,8 +146,9 @@ void sda_registry_free(struct sda_registry *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* First usable entry with address == key and a matching type (0 = any). */
-static long find(const struct sda_registry *r, const struct sda_addr *key, int type)
+/* First usable entry with address == key and a matching type (0 = any);
+ * with dual, only a dual-stack one (not IPV6_V6ONLY). */
+static long find_dual(const struct sda_registry *r, const struct sda_addr *key, int type, int dual)
 {
 	size_t lo = 0, hi = r->nkeys;
 
@@ -164,10 +165,15 @@ static long find(const struct sda_registry *r, const struct sda_addr *key, int t
 
 		if (sda_addr_cmp(&s->addr, key) != 0)
 			break;
-		if (type == 0 || s->type == type)
+		if ((type == 0 || s->type == type) && !(dual && s->v6only))
 			return (long)r->by_key[lo];
 	}
 	return -ENOENT;
+}
+
+static long find(const struct sda_registry *r, const struct sda_addr *key, int type)
+{
+	return find_dual(r, key, type, 0);
 }
 
 static int is_inet(int family)
@@ -252,6 +258,8 @@ long sda_registry_match(const struct sda_registry *r, const struct sda_addr *wan
 		return -ENOENT;
 	if (want->family != AF_UNIX && want->port == 0)
 		return -ENOENT;                    /* port 0: the app wants any port */
+	if (want->family == AF_UNIX && want->plen == 0)
+		return -ENOENT;                    /* unnamed: autobind */
 
 	if ((i = find_mapped(r, want, type)) >= 0) {
 		if (how)
@@ -280,13 +288,10 @@ long sda_registry_match(const struct sda_registry *r, const struct sda_addr *wan
 	/* an IPv4 bind onto a dual-stack [::] socket */
 	if (want->family == AF_INET) {
 		key.family = AF_INET6;
-		for (i = find(r, &key, type); i >= 0;) {
-			if (!r->e[i].v6only) {
-				if (how)
-					*how = SDA_MATCH_DUALSTACK;
-				return i;
-			}
-			break;     /* V6ONLY [::] cannot serve IPv4 */
+		if ((i = find_dual(r, &key, type, 1)) >= 0) {
+			if (how)
+				*how = SDA_MATCH_DUALSTACK;
+			return i;
 		}
 	}
 

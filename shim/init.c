@@ -36,6 +36,14 @@ static int self_pidfdid(uint64_t *id)
 	return ok;
 }
 
+static void unset_listen_env(void)
+{
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_PIDFDID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+}
+
 static const char *show(const char *v)
 {
 	return v ? v : "(unset)";
@@ -110,6 +118,7 @@ __attribute__((constructor)) static void sda_init(void)
 		sda_warn("%s (LISTEN_PID=%s LISTEN_PIDFDID=%s LISTEN_FDS=%s LISTEN_FDNAMES=%s); not adopting anything",
 			 env.why, show(in.listen_pid), show(in.listen_pidfdid),
 			 show(in.listen_fds), show(in.listen_fdnames));
+		unset_listen_env();          /* as sd_listen_fds(1) does on error */
 		goto inert;
 	}
 
@@ -119,10 +128,7 @@ __attribute__((constructor)) static void sda_init(void)
 		goto inert;
 	}
 	/* The sockets are ours now: children we exec must not see them. */
-	unsetenv("LISTEN_PID");
-	unsetenv("LISTEN_PIDFDID");
-	unsetenv("LISTEN_FDS");
-	unsetenv("LISTEN_FDNAMES");
+	unset_listen_env();
 	configure();
 	pthread_atfork(sda_state_atfork_prepare, sda_state_atfork_release,
 		       sda_state_atfork_release);
