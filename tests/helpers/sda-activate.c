@@ -401,5 +401,8 @@ int main(int argc, char **argv)
 			run_child(&c, cmd);
 		status = wait_bounded(pid, timeout * 1000L);
 	}
+	for (int k = 0; k < ncmd; k++)
+		free(cmd[k]);
+	free(cmd);
 	return status;
 }

@@ -226,8 +226,8 @@ int run_finish(struct run *r)
 
 void run_dump(const struct run *r)
 {
-	cr_log_info("---- stdout (%zu bytes)\n%s", r->olen, r->o);
-	cr_log_info("---- stderr (%zu bytes)\n%s", r->elen, r->e);
+	cr_log_error("---- stdout (%zu bytes)\n%s", r->olen, r->o);
+	cr_log_error("---- stderr (%zu bytes)\n%s", r->elen, r->e);
 }
 
 /* ---- reports ------------------------------------------------------------ */
