@@ -33,6 +33,7 @@
  *                    remaining steps -> exec pid=P (then the new image's lines)
  *   pid              -> pid pid=P
  *   chdir DIR        -> chdir rc=R
+ *   loaded           is libsdadopt mapped in this process? -> loaded sdadopt=0|1
  *   open-close       open /dev/null, close it, and check the fd is gone
  *                    -> openclose fd=N still_open=0|1
  * At the end: done. */
@@ -426,6 +427,15 @@ int main(int argc, char **argv)
 			execv("/proc/self/exe", argv + i);
 			say("exec-error err=%s", ename(errno));
 			return 1;
+		} else if (!strcmp(s, "loaded")) {
+			char line[4096];
+			int found = 0;
+			FILE *maps = fopen("/proc/self/maps", "re");
+			while (maps && !found && fgets(line, sizeof line, maps))
+				found = strstr(line, "libsdadopt") != NULL;
+			if (maps)
+				fclose(maps);
+			say("loaded sdadopt=%d", found);
 		} else if (!strcmp(s, "chdir") && arg) {
 			say("chdir rc=%d", chdir(arg));
 			i++;

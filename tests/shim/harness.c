@@ -539,6 +539,11 @@ void expect_not_adopted(const struct run *r, int sock)
 	}
 }
 
+void expect_loaded(const struct run *r)
+{
+	cr_assert_not_null(line_find_sub(r->o, "loaded sdadopt=1", 0), "the shim was not loaded: %s", r->o);
+}
+
 void expect_echo(const char *spec, const char *msg)
 {
 	char reply[256] = "", want[256];

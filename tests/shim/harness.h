@@ -110,6 +110,9 @@ const char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
 void expect_adopted(const struct run *r, int nth_bound, int sock);
 /* No "bound" line of the server carries socket i's inode. */
 void expect_not_adopted(const struct run *r, int sock);
+/* The server's "loaded" step saw libsdadopt mapped (inert tests are not
+ * vacuous: the shim was there and chose to do nothing). */
+void expect_loaded(const struct run *r);
 /* The client gets "echo:MSG" back through spec. */
 void expect_echo(const char *spec, const char *msg);
 

@@ -27,8 +27,9 @@ Test(inert, no_listen_env)
 {
 	struct run r;
 
-	run_start(&r, WITH_SHIM, "--", SERVER, "env", "bind", TCP, "listen", "5", "name", "close", "fds");
+	run_start(&r, WITH_SHIM, "--", SERVER, "loaded", "env", "bind", TCP, "listen", "5", "name", "close", "fds");
 	cr_assert_eq(run_finish(&r), 0);
+	expect_loaded(&r);
 	cr_assert_eq(line_count(r.o, "bound"), 1, "%s", r.o);
 	cr_assert_not_null(line_find(r.o, "listened", 0), "%s", r.o);
 	cr_assert_eq(r.elen, 0, "stderr should be empty: %s", r.e);
@@ -38,8 +39,9 @@ Test(inert, no_listen_env_debug)
 {
 	struct run r;
 
-	run_start(&r, WITH_SHIM, "--env", "SDADOPT_LOG=debug", "--", SERVER, "bind", TCP, "listen", "5");
+	run_start(&r, WITH_SHIM, "--env", "SDADOPT_LOG=debug", "--", SERVER, "loaded", "bind", TCP, "listen", "5");
 	cr_assert_eq(run_finish(&r), 0);
+	expect_loaded(&r);
 	cr_assert_eq(line_count(r.o, "bound"), 1, "%s", r.o);
 	cr_expect_eq(r.elen, 0, "not activated, yet sdadopt spoke: %s", r.e);
 }
@@ -49,8 +51,9 @@ Test(inert, fds_without_env)
 {
 	struct run r;
 
-	run_start(&r, WITH_SHIM, "--no-listen-env", "--listen", TCP, "--", SERVER, "fds", "bind", BIND0);
+	run_start(&r, WITH_SHIM, "--no-listen-env", "--listen", TCP, "--", SERVER, "loaded", "fds", "bind", BIND0);
 	cr_assert_eq(run_finish(&r), 0);
+	expect_loaded(&r);
 	cr_assert_not_null(line_find_sub(r.o, "bind-error err=EADDRINUSE", 0), "%s", r.o);
 	const char *l = fd_line(&r, "fd", act_value(&r, 0, "ino"));
 	cr_assert_not_null(l, "%s", r.o);
@@ -63,8 +66,9 @@ Test(inert, listen_pid_of_other_process)
 {
 	struct run r;
 
-	run_start(&r, WITH_SHIM, "--pid-other", "--listen", TCP, "--", SERVER, "env", "fds", "bind", BIND0);
+	run_start(&r, WITH_SHIM, "--pid-other", "--listen", TCP, "--", SERVER, "loaded", "env", "fds", "bind", BIND0);
 	cr_assert_eq(run_finish(&r), 0);
+	expect_loaded(&r);
 	cr_assert_not_null(line_find_sub(r.o, "bind-error err=EADDRINUSE", 0), "%s", r.o);
 	cr_expect_not_null(line_find_sub(r.o, fmt("env LISTEN_PID=%ld", (long)r.pid), 0), "%s", r.o);
 	cr_expect_not_null(line_find_sub(r.o, "env LISTEN_FDS=1", 0), "%s", r.o);
@@ -89,8 +93,10 @@ Test(inert, listen_pidfdid_other)
 {
 	struct run r;
 
-	run_start(&r, WITH_SHIM, "--raw-env", "LISTEN_PIDFDID=1", "--listen", TCP, "--", SERVER, "bind", BIND0);
+	run_start(&r, WITH_SHIM, "--raw-env", "LISTEN_PIDFDID=1", "--listen", TCP, "--", SERVER, "loaded", "bind",
+		  BIND0);
 	cr_assert_eq(run_finish(&r), 0);
+	expect_loaded(&r);
 	cr_assert_not_null(line_find_sub(r.o, "bind-error err=EADDRINUSE", 0), "%s", r.o);
 	cr_expect_eq(line_count_sub(r.e, "info: adopted"), 0, "%s", r.e);
 }

@@ -140,17 +140,20 @@ Test(lifecycle, unlink_guard_control)
 /* Only the inherited socket's own path is protected. */
 Test(lifecycle, unlink_other_path_works)
 {
-	char dir[64], other[128];
+	char dir[64], mine[128], other[128];
 	struct stat st;
 	struct run r;
 
 	tmpdir(dir, sizeof dir);
+	snprintf(mine, sizeof mine, "%s/a.sock", dir);
 	snprintf(other, sizeof other, "%s/other.sock", dir);
-	run_start(&r, WITH_SHIM, "--listen", fmt("unix:%s/a.sock", dir), "--", SERVER, "bind",
-		  fmt("unix:%s", other), "unlink", other);
+	run_start(&r, WITH_SHIM, "--listen", fmt("unix:%s", mine), "--", SERVER, "bind", fmt("unix:%s", other),
+		  "unlink", other, "unlink", mine);
 	cr_assert_eq(run_finish(&r), 0);
-	cr_assert_not_null(line_find_sub(r.o, "rc=0", 0), "%s", r.o);
-	cr_assert_neq(stat(other, &st), 0, "an unrelated path was not removed");
+	cr_assert_eq(line_count_sub(r.o, "unlinked"), 2, "%s", r.o);
+	cr_assert_eq(line_count_sub(r.o, " rc=0 "), 2, "%s", r.o);
+	cr_expect_neq(stat(other, &st), 0, "an unrelated path was not removed");
+	cr_expect_eq(stat(mine, &st), 0, "the inherited socket's path was removed");
 }
 
 /* SO_REUSEPORT workers: each bind of the one address gets the socket. */

@@ -61,8 +61,10 @@ Test(logging, off_is_silent_on_bad_env)
 	struct run r;
 
 	run_start(&r, WITH_SHIM, "--env", "SDADOPT_LOG=off", "--raw-env", "LISTEN_FDS=abc", "--listen", TCP, "--",
-		  SERVER, "bind", TCP);
+		  SERVER, "loaded", "env", "bind", TCP);
 	cr_assert_eq(run_finish(&r), 0);
+	expect_loaded(&r);
+	cr_expect_not_null(line_find_sub(r.o, "env-end count=0", 0), "%s", r.o);
 	cr_expect_eq(r.elen, 0, "stderr: %s", r.e);
 }
 
