@@ -15,6 +15,8 @@
 #         unused     two TCP sockets (used:spare), the server binds only the
 #                    first: one adoption, and a warning that "spare" was
 #                    never adopted
+#         map        --fdname=web on one port, the server binds another;
+#                    SDADOPT_MAP=ITS_ADDR=web hands it the named socket [map]
 #         reload     a TCP and a unix socket; on SIGHUP the server closes
 #                    both and binds again: adopted (and logged) again
 source "$(dirname "$0")/lib.sh"
@@ -23,8 +25,9 @@ CASE=${2:?usage: bash sockets.sh SHIM CASE}
 
 # Per case: the activator's options (SA_OPTS), the server's socket specs
 # (SPECS), and for each inherited fd 3, 4, ...: the kernel table and key.
+# Clients talk to SPECS unless TALK (the addresses actually served) is set.
 setup_case() {
-	SERVER_OPTS=()
+	SERVER_OPTS=() TALK=()
 	case $CASE in
 	udp)
 		PORT=$(pick_port)
@@ -60,6 +63,14 @@ setup_case() {
 		while ((PORT2 == PORT)); do PORT2=$(pick_port); done
 		SA_OPTS=(-l "127.0.0.1:$PORT" -l "127.0.0.1:$PORT2" --fdname=used:spare)
 		SPECS=("tcp:127.0.0.1:$PORT")
+		KINDS=(tcp) WHERES=("$PORT")
+		;;
+	map)
+		PORT=$(pick_port) PORT2=$(pick_port)
+		while ((PORT2 == PORT)); do PORT2=$(pick_port); done
+		SA_OPTS=(-l "127.0.0.1:$PORT" --fdname=web -E "SDADOPT_MAP=127.0.0.1:$PORT2=web")
+		SPECS=("tcp:127.0.0.1:$PORT2")
+		TALK=("tcp:127.0.0.1:$PORT")
 		KINDS=(tcp) WHERES=("$PORT")
 		;;
 	reload)
@@ -107,11 +118,12 @@ expect_echo() { # SPEC MSG...
 
 # exchange ROUND: talk to every socket (the first exchange wakes the activator)
 exchange() {
-	local i
+	local i spec
 	for i in "${!KINDS[@]}"; do
-		case ${SPECS[i]} in
-		seqpacket:*) expect_echo "${SPECS[i]}" "one-$1" "two-$1" "three-$1" ;;
-		*) expect_echo "${SPECS[i]}" "hello-$1" ;;
+		spec=${TALK[i]:-${SPECS[i]}}
+		case $spec in
+		seqpacket:*) expect_echo "$spec" "one-$1" "two-$1" "three-$1" ;;
+		*) expect_echo "$spec" "hello-$1" ;;
 		esac
 	done
 }
@@ -147,6 +159,11 @@ fdname)
 	[[ " ${INODES[*]} " != *" $ino "* ]] || fail "the port-0 bind was given an inherited socket"
 	ephport=$(awk '$1 == "BOUND" && $2 == "tcp:127.0.0.1:0" { sub(/.*:/, "", $4); print $4 }' "$WORK/server.out")
 	expect_echo "tcp:127.0.0.1:$ephport" "ephemeral"
+	;;
+map)
+	grep -- "$ADOPT_RE" "$WORK/server.err" | grep -F '"web"' | grep -F "bind(127.0.0.1:$PORT2)" | grep -qF '[map]' ||
+		fail "no [map] adoption line for bind(127.0.0.1:$PORT2) onto \"web\""
+	[[ -z $(net_inodes tcp "$PORT2") ]] || fail "something listens on the mapped-from port $PORT2"
 	;;
 unused)
 	# The shim reports the never-adopted socket when the server starts serving.
