@@ -104,7 +104,8 @@ void sda_registry_index(struct sda_registry *r)
 	for (size_t i = 0; i < r->n; i++)
 		if (r->e[i].usable)
 			r->by_key[r->nkeys++] = (uint32_t)i;
-	memcpy(r->by_ino, r->by_key, r->nkeys * sizeof(*r->by_ino));
+	if (r->nkeys)
+		memcpy(r->by_ino, r->by_key, r->nkeys * sizeof(*r->by_ino));
 	heapsort_idx(r->e, r->by_key, r->nkeys, idx_key_cmp);
 	heapsort_idx(r->e, r->by_ino, r->nkeys, idx_ino_cmp);
 	for (size_t m = 0; r->map && m < r->map->n; m++) {
@@ -181,6 +182,15 @@ static int is_inet(int family)
 	return family == AF_INET || family == AF_INET6;
 }
 
+/* Can an app socket of `family` hold entry s?  The same family; or an IPv4
+ * app on a dual-stack IPv6 socket (the shim translates its addresses).  Never
+ * an IPv6 app on an IPv4 socket, nor IPv4 on an IPV6_V6ONLY one. */
+static int family_fits(int family, const struct sda_sock *s)
+{
+	return s->family == family ||
+	       (family == AF_INET && s->family == AF_INET6 && !s->v6only);
+}
+
 /* The operator's mapping: want -> a name -> the entry of that name and type. */
 static long find_mapped(const struct sda_registry *r, const struct sda_addr *want, int type)
 {
@@ -196,8 +206,7 @@ static long find_mapped(const struct sda_registry *r, const struct sda_addr *wan
 			for (int k = 0; k < SDA_MAP_CANDIDATES && me->cand[k] >= 0; k++) {
 				const struct sda_sock *s = &r->e[me->cand[k]];
 
-				if ((type == 0 || s->type == type) &&
-				    is_inet(s->family) == is_inet(want->family))
+				if ((type == 0 || s->type == type) && family_fits(want->family, s))
 					return me->cand[k];
 			}
 			return -ENOENT;
@@ -210,8 +219,10 @@ static long find_mapped(const struct sda_registry *r, const struct sda_addr *wan
 	return -ENOENT;
 }
 
-/* First usable entry of `family` with this port and type, any address. */
-static long find_port(const struct sda_registry *r, int family, uint16_t port, int type)
+/* First usable entry of `family` with this port and type, any address;
+ * with app_family, only one an app socket of that family can hold. */
+static long find_port(const struct sda_registry *r, int family, uint16_t port, int type,
+		      int app_family)
 {
 	struct sda_addr key = { .family = family, .port = port };
 	size_t lo = 0, hi = r->nkeys;
@@ -229,7 +240,7 @@ static long find_port(const struct sda_registry *r, int family, uint16_t port, i
 
 		if (s->addr.family != family || s->addr.port != port)
 			break;
-		if (type == 0 || s->type == type)
+		if ((type == 0 || s->type == type) && (!app_family || family_fits(app_family, s)))
 			return (long)r->by_key[lo];
 	}
 	return -ENOENT;
@@ -241,9 +252,9 @@ long sda_registry_same_port(const struct sda_registry *r, const struct sda_addr 
 
 	if (!r || !is_inet(want->family) || want->port == 0)
 		return -ENOENT;
-	if ((i = find_port(r, want->family, want->port, type)) >= 0)
+	if ((i = find_port(r, want->family, want->port, type, 0)) >= 0)
 		return i;
-	return find_port(r, want->family == AF_INET ? AF_INET6 : AF_INET, want->port, type);
+	return find_port(r, want->family == AF_INET ? AF_INET6 : AF_INET, want->port, type, 0);
 }
 
 long sda_registry_match(const struct sda_registry *r, const struct sda_addr *want,
@@ -295,7 +306,10 @@ long sda_registry_match(const struct sda_registry *r, const struct sda_addr *wan
 		}
 	}
 
-	if (r->policy == SDA_POLICY_PORT && (i = sda_registry_same_port(r, want, type)) >= 0) {
+	if (r->policy == SDA_POLICY_PORT && is_inet(want->family) &&
+	    ((i = find_port(r, want->family, want->port, type, want->family)) >= 0 ||
+	     (want->family == AF_INET &&
+	      (i = find_port(r, AF_INET6, want->port, type, AF_INET)) >= 0))) {
 		if (how)
 			*how = SDA_MATCH_PORT;
 		return i;

@@ -44,7 +44,8 @@ void sda_registry_free(struct sda_registry *r);
 
 /* Which usable entry serves a bind of `want` on a socket of `type`
  * (precedence: r->map, exact, wildcard, dual-stack, then with
- * SDA_POLICY_PORT any address of the same port)
+ * SDA_POLICY_PORT any address of the same port).  An IPv6 bind never gets an
+ * IPv4 socket, nor an IPv4 bind an IPV6_V6ONLY one.
  * (0: any type, for a cheap first pass before asking the app's socket).
  * Port 0 and unnamed unix addresses never match.
  * Returns the entry index (>= 0) and sets *how, or -ENOENT. O(log N). */

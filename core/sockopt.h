@@ -23,6 +23,7 @@ struct sda_opt {
 	unsigned char inet_only;       /* only on AF_INET/AF_INET6 sockets */
 	unsigned char family;          /* 0 any; AF_INET or AF_INET6 for IP-level ones */
 	unsigned char stream_only;     /* TCP options */
+	unsigned char doubled;         /* the kernel doubles what is set (buffers) */
 };
 
 extern const struct sda_opt sda_opts[];

@@ -13,6 +13,8 @@
 #include "env.h"
 
 static enum sda_level log_level = SDA_LOG_OFF;
+/* copied at start: programs rewrite argv[0] for their process title */
+static char prog[32];
 static int log_fd = -1;
 static int log_journal;
 
@@ -58,6 +60,7 @@ int sda_log_open(enum sda_level level, const char *journal_stream, int min_fd)
 	log_level = level;
 	if (level == SDA_LOG_OFF)
 		return -1;
+	strncpy(prog, program_invocation_short_name, sizeof(prog) - 1);
 	log_fd = fcntl(2, F_DUPFD_CLOEXEC, min_fd);
 	log_journal = stderr_is_journal(journal_stream);
 	return log_fd;
@@ -121,7 +124,7 @@ void sda_log(enum sda_level level, const char *fmt, ...)
 
 		put(&l, p, 3);
 	}
-	puts_(&l, program_invocation_short_name);
+	puts_(&l, prog);
 	put(&l, "[", 1);
 	puti(&l, getpid());
 	put(&l, "]: sdadopt: ", 12);

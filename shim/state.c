@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <linux/close_range.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -314,7 +315,7 @@ void sda_report(const char *when)
 
 int sda_adopt(int fd, const struct sockaddr *sa, socklen_t len)
 {
-	int saved = errno, cloexec, fl, type, r, scratch, xlate;
+	int saved = errno, cloexec, fl, type, r, scratch, xlate, v6only_asked = 0;
 	struct sda_opt_result opts[32];
 	size_t nopt = 0;
 	struct sda_addr want;
@@ -361,6 +362,12 @@ int sda_adopt(int fd, const struct sockaddr *sa, socklen_t len)
 
 	cloexec = fcntl(fd, F_GETFD);
 	fl = fcntl(fd, F_GETFL);
+	if (want.family == AF_INET6) {
+		socklen_t vl = sizeof(v6only_asked);
+
+		if (getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only_asked, &vl) < 0)
+			v6only_asked = 0;
+	}
 	/* a fresh socket of the app's kind tells which options the app changed */
 	scratch = SDA_REAL(socket)(want.family, type | SOCK_CLOEXEC, s->protocol);
 	pthread_mutex_lock(&lock);               /* s->fd may move (dup2 onto it) */
@@ -390,6 +397,11 @@ int sda_adopt(int fd, const struct sockaddr *sa, socklen_t len)
 	}
 	atomic_store(&adopted_any, 1);
 	xlate = want.family == AF_INET && s->family == AF_INET6;
+	/* an IPV6_V6ONLY [::] bind on a dual-stack socket (nginx's "listen [::]"
+	 * beside "listen 0.0.0.0") also accepts IPv4: unmap those addresses */
+	if (want.family == AF_INET6 && s->family == AF_INET6 && !s->v6only) {
+		xlate = v6only_asked;
+	}
 	sda_fd_set(fd, SDA_FD_ADOPTED | (xlate ? SDA_FD_XLATE : 0));
 	sda_addr_format(&s->addr, b, sizeof(b));
 	sda_info("adopted inherited fd %d \"%s\" (%s %s) as fd %d for bind(%s) [%s%s]",

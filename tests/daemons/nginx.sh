@@ -171,7 +171,7 @@ dualstack | dualstack-debian)
 	done
 	assert_adopted "$WORKERS"
 	if [[ $CASE == dualstack-debian ]]; then
-		grep -- "$ADOPT_RE" "$WORK/server.err" | grep -qF "for bind([::]:$PORT) [exact]" ||
+		grep -- "$ADOPT_RE" "$WORK/server.err" | grep -qF "for bind([::]:$PORT) [exact, translating addresses to IPv4]" ||
 			fail "the [::]:$PORT bind was not adopted"
 		assert_log_count 2
 	else
