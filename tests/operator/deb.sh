@@ -79,8 +79,7 @@ done
 # into the root) runs http.server on an adopted socket; curl gets a page
 mkdir -p "$T/www"
 echo "hello from the installed sdadopt" >"$T/www/index.html"
-served=0
-for try in 1 2 3; do
+for _ in 1 2 3; do
 	P=$(free_port)
 	: >"$T/demo.err"
 	"$L" --shim "$R/usr/lib/$ma/libsdadopt.so" --listen "127.0.0.1:$P" --fdname web -- \

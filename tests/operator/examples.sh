@@ -35,8 +35,18 @@ for ex in nginx redis memcached python-http; do
 		bin=${bin%% *}
 		check "$ex: $bin exists and is executable" test -x "$bin"
 	done < <(grep -E '^Exec(Start|StartPre|StartPost|Reload|Stop)=' "$svc")
+	# Documentation=man:...: ours from the tree; a distribution page that
+	# this machine lacks (an image without /usr/share/man) is not the
+	# example's fault: then verify everything but the man pages
+	manopt=--man=yes
+	for m in $(grep -hoE 'man:[^ ]+\([0-9]\)' "$sock" "$svc" | sort -u); do
+		m=${m#man:}
+		MANPATH="$T/man:/usr/share/man" man -w "${m%(*}" >/dev/null 2>&1 && continue
+		echo "# $ex: man page $m is not installed here: systemd-analyze verify --man=no"
+		manopt=--man=no
+	done
 	st=0
-	(cd "$d" && MANPATH="$T/man:/usr/share/man" timeout 60 systemd-analyze verify "$(basename "$sock")" "$(basename "$svc")") \
+	(cd "$d" && MANPATH="$T/man:/usr/share/man" timeout 60 systemd-analyze verify "$manopt" "$(basename "$sock")" "$(basename "$svc")") \
 		>"$T/$ex.verify" 2>&1 || st=$?
 	check "$ex: systemd-analyze verify passes" test "$st" = 0
 	check "$ex: systemd-analyze verify prints nothing" test ! -s "$T/$ex.verify"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC1083 # {P}: the port placeholder that launch() fills in
 # SPDX-License-Identifier: MIT
 # --listen: the launcher makes the sockets, the program adopts them.  Proof:
 # the program's bound fd is the same socket (inode) as the inherited fd 3,
