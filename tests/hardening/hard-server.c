@@ -21,6 +21,9 @@
  *                      prefixed "child: "; then "forkexec status N"
  *     --spawn          the same through posix_spawn: prefix "spawn: "
  *     --system         the same through system(3): prefix "system: "
+ *     --cloexec        later --bind sockets are SOCK_CLOEXEC
+ *     --maps           "shim mapped yes|no" (is a libsdadopt* in our maps?)
+ *     --secure         "at_secure N" (getauxval(AT_SECURE))
  *     --exit-status N  exit with N (default 0)
  */
 #include <arpa/inet.h>
@@ -34,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -53,6 +57,7 @@ struct bound {
 static struct bound bs[MAXB];
 static int nb;
 static const char *self;
+static int sock_flags;
 
 static int parse_spec(const char *spec, struct bound *b)
 {
@@ -126,7 +131,7 @@ static void do_bind(const char *spec)
 		fprintf(stderr, "hard-server: bad --bind %s\n", spec);
 		exit(2);
 	}
-	b->fd = socket(b->family, b->type, 0);
+	b->fd = socket(b->family, b->type | sock_flags, 0);
 	if (b->fd < 0) {
 		printf("bound %d fail socket %s\n", nb++, strerrorname_np(errno));
 		return;
@@ -259,7 +264,7 @@ static void child_report(const char *how)
 		posix_spawn_file_actions_destroy(&fa);
 	} else {
 		char cmd[4200];
-		int saved = dup(1);
+		int saved = fcntl(1, F_DUPFD_CLOEXEC, 3);
 
 		/* system(): the shell and then self, both with our environment */
 		snprintf(cmd, sizeof(cmd), "exec '%s' --env --fds", self);
@@ -314,6 +319,20 @@ int main(int argc, char **argv)
 			child_report("spawn");
 		} else if (!strcmp(o, "--system")) {
 			child_report("system");
+		} else if (!strcmp(o, "--cloexec")) {
+			sock_flags = SOCK_CLOEXEC;
+		} else if (!strcmp(o, "--maps")) {
+			FILE *m = fopen("/proc/self/maps", "r");
+			char line[4096];
+			int yes = 0;
+
+			while (m && fgets(line, sizeof(line), m))
+				yes |= strstr(line, "libsdadopt") != NULL;
+			if (m)
+				fclose(m);
+			printf("shim mapped %s\n", yes ? "yes" : "no");
+		} else if (!strcmp(o, "--secure")) {
+			printf("at_secure %lu\n", getauxval(AT_SECURE));
 		} else if (!strcmp(o, "--exit-status") && i + 1 < argc) {
 			status = atoi(argv[++i]);
 		} else {
