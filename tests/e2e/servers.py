@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """A small legacy-style server for the end-to-end tests.
 
-    servers.py [--reload-on-hup] SPEC...
+    servers.py [--close-all] [--reload-on-hup] SPEC...
 
 Each SPEC is KIND:ADDRESS with KIND one of tcp, udp, unix (stream),
 seqpacket, and ADDRESS 127.0.0.1:PORT, [::1]:PORT, /path or @abstract.
@@ -16,7 +16,8 @@ then serves every socket at once: each stream connection gets b"echo:" + the
 first chunk it sent, each seqpacket message and each datagram is echoed as
 b"echo:" + message.  With --reload-on-hup, SIGHUP makes it close every
 socket and create, bind and listen again (printing new BOUND lines), as
-servers do on a configuration reload.
+servers do on a configuration reload.  With --close-all, it first closes
+every fd above 2 (os.closerange), as daemonizing servers do.
 """
 import os
 import select
@@ -85,6 +86,9 @@ def serve_conn(kind, c):
 def main():
     specs = sys.argv[1:]
     wake = None
+    if specs[:1] == ["--close-all"]:
+        specs = specs[1:]
+        os.closerange(3, 65536)
     if specs[:1] == ["--reload-on-hup"]:
         specs = specs[1:]
         wake, w = os.pipe()
@@ -92,7 +96,7 @@ def main():
         signal.set_wakeup_fd(w)  # a SIGHUP wakes select() below
         signal.signal(signal.SIGHUP, lambda *_: None)
     if not specs:
-        sys.exit("usage: servers.py [--reload-on-hup] SPEC...")
+        sys.exit("usage: servers.py [--close-all] [--reload-on-hup] SPEC...")
     socks = dict(make(spec)[::-1] for spec in specs)
     while True:
         ready, _, _ = select.select(list(socks) + ([wake] if wake is not None else []), [], [])

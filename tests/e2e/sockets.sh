@@ -17,6 +17,8 @@
 #                    never adopted
 #         map        --fdname=web on one port, the server binds another;
 #                    SDADOPT_MAP=ITS_ADDR=web hands it the named socket [map]
+#         closeall   a TCP and a unix socket; the server first closes every
+#                    fd above 2, as daemons do: the inherited ones survive
 #         reload     a TCP and a unix socket; on SIGHUP the server closes
 #                    both and binds again: adopted (and logged) again
 source "$(dirname "$0")/lib.sh"
@@ -72,6 +74,13 @@ setup_case() {
 		SPECS=("tcp:127.0.0.1:$PORT2")
 		TALK=("tcp:127.0.0.1:$PORT")
 		KINDS=(tcp) WHERES=("$PORT")
+		;;
+	closeall)
+		PORT=$(pick_port)
+		SA_OPTS=(-l "127.0.0.1:$PORT" -l "$WORK/closeall.sock")
+		SERVER_OPTS=(--close-all)
+		SPECS=("tcp:127.0.0.1:$PORT" "unix:$WORK/closeall.sock")
+		KINDS=(tcp unix) WHERES=("$PORT" "$WORK/closeall.sock")
 		;;
 	reload)
 		PORT=$(pick_port)
