@@ -34,6 +34,9 @@ check "the shim already in LD_PRELOAD is not there twice" test "$(val LD_PRELOAD
 cp "$SDA_SHIM" "$T/libsdadopt.so"
 (export LD_PRELOAD="$T/libsdadopt.so:$libm"; progenv "$T/out" "$T/err" --shim "$SDA_SHIM") || true
 check "another copy of libsdadopt.so is dropped" test "$(val LD_PRELOAD)" = "$shim:$libm"
+# a sanitizer runtime stays first (it must be the first object loaded)
+(export LD_PRELOAD="/nonexistent/libasan.so.8 $libm"; progenv "$T/out" "$T/err" --shim "$SDA_SHIM") || true
+check "a sanitizer runtime keeps the first place" test "$(val LD_PRELOAD)" = "/nonexistent/libasan.so.8:$shim:$libm"
 # --shim with a relative path and a symlink: absolute, canonical
 ln -s "$SDA_SHIM" "$T/link.so"
 (cd "$T" && unset LD_PRELOAD && progenv "$T/out" "$T/err" --shim ./link.so) || true

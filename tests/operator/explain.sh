@@ -46,6 +46,18 @@ if ipv6_loopback; then
 		grep -qE "bind\(127\.0\.0\.1:$P\) in sda-testserver\[[0-9]+\] -> failed with EADDRINUSE \(strict\)" "$T/err"
 fi
 
+# activated by the caller (ExecStart=sdadopt --explain -- server): the
+# launcher forks, so the program must get LISTEN_PID = its own pid
+if [[ -x ${SDA_ACTIVATE:-} ]]; then
+	timeout -k 5 40 "$SDA_ACTIVATE" --no-preload --timeout 30 --name fromsystemd --listen tcp:127.0.0.1:0 -- \
+		bash "$SDA_LAUNCHER" "${S[@]}" --explain -- "$TS" bind 'tcp:127.0.0.1:{port0}' listen 4 \
+		>"$T/out" 2>"$T/err" </dev/null || true
+	check "explain under an activator: says what it inherited" has "$T/err" "LISTEN_FDS=1 LISTEN_FDNAMES=fromsystemd from the activator"
+	check "explain under an activator: the program (a child) adopts" has "$T/err" "adopted inherited fd 3 \"fromsystemd\""
+else
+	bad "SDA_ACTIVATE (tests/helpers/sda-activate) is not set or not built"
+fi
+
 # not activated: the shim says nothing, the summary says why
 st=$(status_of sda "$T/out" "$T/err" "${S[@]}" --explain -- sh -c 'exit 3')
 check "no activation: the program's status (3)" test "$st" = 3

@@ -43,6 +43,7 @@ sed 's/^int main/__attribute__((section(".go.buildinfo"), used)) static const ch
 check "ldd agrees the static program is not dynamic" \
 	eval '! ldd "$T/static" >/dev/null 2>&1 || ldd "$T/static" 2>&1 | grep -q "statically linked"'
 # setuid/setgid copies owned by another user/group than ours: secure mode
+((EUID == 0)) || { bad "run as root: the setuid/setgid copies must belong to nobody/nogroup"; finish; }
 nobody_uid=$(id -u nobody) nogroup_gid=$(getent group nogroup | cut -d: -f3)
 chmod 755 "$T"
 mkdir -m 1777 "$T/m"    # the setuid copy runs as nobody: it writes here
