@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* sda-activate: a small socket activator for the tests.
  *
- * Creates, binds and listens the sockets given with --listen, then runs CMD
- * the way systemd runs a socket-activated service: the sockets on fds 3,4,...
- * (not CLOEXEC), LISTEN_PID (the child's own pid, set after fork),
- * LISTEN_FDS, LISTEN_FDNAMES, and LD_PRELOAD naming the shim.
+ * Creates the sockets given with --listen, sets the socket options their
+ * SPEC names (as ReceiveBuffer= and the like do), binds and listens them,
+ * then runs CMD the way systemd runs a socket-activated service: the sockets
+ * on fds 3,4,... (not CLOEXEC), LISTEN_PID (the child's own pid, set after
+ * fork), LISTEN_FDS, LISTEN_FDNAMES, and LD_PRELOAD naming the shim.
  *
  * Before starting CMD it prints one line per socket on stdout:
  *     socket index=I name=NAME fd=FD ino=INODE [port=PORT] [pathino=INODE]
@@ -39,7 +40,9 @@
 static const char usage[] =
 	"usage: sda-activate [OPTION]... -- CMD [ARG]...\n"
 	"  --listen SPEC        create a socket (tcp:127.0.0.1:0, tcp:[::]:0,v6only=0,\n"
-	"                       udp:..., unix:/path, unix:@name, unix-dgram:..., unix-seqpacket:...)\n"
+	"                       udp:..., unix:/path, unix:@name, unix-dgram:..., unix-seqpacket:...);\n"
+	"                       socket options as the unit would set them go on the SPEC:\n"
+	"                       tcp:127.0.0.1:0,rcvbuf=100000 (see spec.h)\n"
 	"  --name NAME          name (LISTEN_FDNAMES) of the next --listen (default sI)\n"
 	"  --backlog N          listen backlog for stream/seqpacket sockets (default 128)\n"
 	"  --nonblock           create the sockets O_NONBLOCK (systemd does)\n"
@@ -105,9 +108,10 @@ static void open_socket(struct sock *s, int index, int backlog, int nonblock)
 		die("socket: %s", strerror(errno));
 	if (sp->family != AF_UNIX && setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0)
 		die("SO_REUSEADDR: %s", strerror(errno));
-	if (sp->family == AF_INET6 && sp->v6only >= 0 &&
-	    setsockopt(s->fd, IPPROTO_IPV6, IPV6_V6ONLY, &sp->v6only, sizeof sp->v6only) < 0)
-		die("IPV6_V6ONLY: %s", strerror(errno));
+	const struct spec_sockopt *failed = NULL;
+	int e = spec_set_opts(s->fd, sp, &failed);
+	if (e < 0)
+		die("%s: %s", failed->kernel, strerror(-e));
 
 	const struct sockaddr_un *sun = (const struct sockaddr_un *)&sp->ss;
 	int is_path = sp->family == AF_UNIX && sun->sun_path[0] != 0;

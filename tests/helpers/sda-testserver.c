@@ -6,14 +6,36 @@
  * Waits are bounded (poll with STEP_TIMEOUT_MS).
  *
  *   nonblock | cloexec | reuseport    flags for the next `bind`'s socket
- *   bind SPEC        socket()+bind(); the socket becomes the current fd
+ *   bind SPEC        socket()+bind(); the socket becomes the current fd.
+ *                    Socket options on the SPEC (",nodelay=1,rcvbuf=N", see
+ *                    spec.h) are set before bind(), each read back:
+ *                    -> setopt name=NAME value=V got=G (each)
  *                    -> bound fd=N ino=I | bind-error err=ENAME
+ *   use K            the K-th socket bound so far (0-based) becomes current
+ *                    -> using fd=N ino=I
+ *   getopt NAME      getsockopt() on the current fd -> opt fd=N name=NAME value=V
  *   listen N         -> listened fd=N | listen-error fd=N err=ENAME
  *   flags            -> flags fd=N cloexec=0|1 nonblock=0|1
  *   name             -> sockname fd=N family=F addr=A
  *   serve            accept one connection (or receive one datagram) on the
  *                    current fd and answer "echo:DATA"
  *                    -> served fd=N family=F peer=A | serve-error what=W err=E
+ * The address calls, one step each, report what the call wrote into a buffer
+ * of `addrlen` bytes (default: a sockaddr_storage):
+ *                    -> addr call=C fd=N len=L buflen=B family=F addr=A
+ *                       bytes=HEX intact=0|1 | addr-error call=C err=E
+ *                    L: the length the call returned; A: the address, or
+ *                    "truncated" when L > B; HEX: the min(L, B) bytes at the
+ *                    start of the buffer; intact: nothing written past B.
+ *   addrlen N        buffer length for the address calls that follow
+ *   accept | accept4 take one connection on the current fd (the peer's
+ *                    address); the connection is the current fd until `reply`
+ *   reply            read one message on that connection, answer "echo:DATA"
+ *                    and close it; the listener is current again
+ *                    -> replied fd=N | reply-error err=E
+ *   getsockname | getpeername    of the current fd
+ *   recvfrom | recvmsg   receive one datagram on the current fd (the
+ *                    sender's address) and answer "echo:DATA" to the sender
  *   close            -> closed fd=N rc=R
  *   daemon METHOD    double fork; the grandchild closes every fd >= 3 with
  *                    METHOD (loop, close_range, closefrom) and goes on
@@ -36,6 +58,9 @@
  *   loaded           is libsdadopt mapped in this process? -> loaded sdadopt=0|1
  *   open-close       open /dev/null, close it, and check the fd is gone
  *                    -> openclose fd=N still_open=0|1
+ *   workers N        prefork: N worker processes each run all the remaining
+ *                    steps (their lines end in " worker=K"); the parent
+ *                    waits for them -> workers-end n=N ok=K (exited 0)
  * At the end: done. */
 #include "spec.h"
 
@@ -51,17 +76,25 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define STEP_TIMEOUT_MS 10000
 #define MAX_THREADS 64
+#define MAX_BOUND 64
+#define MAX_WORKERS 16
 
 extern char **environ;
 
 static int cur = -1;            /* the current socket */
+static int listener = -1;       /* while an accepted connection is current */
 static int next_flags;          /* SOCK_NONBLOCK / SOCK_CLOEXEC for the next bind */
 static int next_reuseport;
+static int bound[MAX_BOUND];    /* the sockets `bind` bound, for `use` */
+static int nbound;
+static socklen_t addr_buflen = sizeof(struct sockaddr_storage);
+static int worker = -1;         /* K in a worker of `workers` */
 
 /* One line, one write(2): lines from threads and processes never mix. */
 static void say(const char *fmt, ...)
@@ -75,6 +108,8 @@ static void say(const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return;
+	if (worker >= 0 && (size_t)n < sizeof line - 2)
+		n += snprintf(line + n, sizeof line - 1 - (size_t)n, " worker=%d", worker);
 	if ((size_t)n > sizeof line - 2)
 		n = sizeof line - 2;
 	line[n++] = '\n';
@@ -100,23 +135,46 @@ static void usage_error(const char *what)
 	exit(2);
 }
 
+/* The spec's socket options on fd, each read back as a setopt line. */
+static int set_opts(int fd, const struct spec *sp)
+{
+	const struct spec_sockopt *failed = NULL;
+	int e = spec_set_opts(fd, sp, &failed);
+
+	if (e < 0) {
+		say("setopt-error name=%s err=%s", failed->name, ename(-e));
+		return e;
+	}
+	for (int i = 0; i < sp->nopts; i++) {
+		const struct spec_sockopt *o = sp->opt[i].o;
+		int got = -1;
+		socklen_t l = sizeof got;
+
+		if (getsockopt(fd, o->level, o->opt, &got, &l) < 0)
+			return -errno;
+		say("setopt name=%s value=%d got=%d", o->name, sp->opt[i].value, got);
+	}
+	return 0;
+}
+
 /* socket() + bind() of spec; returns the fd or -errno. */
 static int bind_spec(const char *text, int flags, int reuseport)
 {
 	struct spec sp;
-	int one = 1;
+	int one = 1, e;
 
 	if (spec_parse(text, &sp) < 0)
 		usage_error("bad spec");
 	int fd = socket(sp.family, sp.type | flags, 0);
 	if (fd < 0)
 		return -errno;
-	if ((reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) ||
-	    (sp.v6only >= 0 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &sp.v6only, sizeof sp.v6only) < 0) ||
-	    bind(fd, (struct sockaddr *)&sp.ss, sp.len) < 0) {
-		int e = errno;
+	if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0)
+		e = -errno;
+	else if ((e = set_opts(fd, &sp)) == 0 && bind(fd, (struct sockaddr *)&sp.ss, sp.len) < 0)
+		e = -errno;
+	if (e < 0) {
 		close(fd);
-		return -e;
+		return e;
 	}
 	return fd;
 }
@@ -132,7 +190,33 @@ static void step_bind(const char *text)
 		return;
 	}
 	cur = fd;
+	if (nbound < MAX_BOUND)
+		bound[nbound++] = fd;
 	say("bound fd=%d ino=%llu", fd, inode_of(fd));
+}
+
+/* Read one message on connection c and answer "echo:DATA".  Returns what
+ * write() returned, or -1 with errno (0: EOF). */
+static ssize_t echo_conn(int c)
+{
+	struct pollfd p = { .fd = c, .events = POLLIN };
+	char buf[512], reply[600];
+	ssize_t n = poll(&p, 1, STEP_TIMEOUT_MS) == 1 ? read(c, buf, sizeof buf - 1) : -1;
+
+	if (n > 0) {
+		int m = snprintf(reply, sizeof reply, "echo:%.*s", (int)n, buf);
+		n = write(c, reply, (size_t)m);
+	}
+	return n;
+}
+
+/* Answer the n bytes of a datagram with "echo:DATA" to `to`. */
+static ssize_t echo_to(int fd, const char *buf, ssize_t n, const struct sockaddr *to, socklen_t len)
+{
+	char reply[600];
+	int m = snprintf(reply, sizeof reply, "echo:%.*s", (int)n, buf);
+
+	return sendto(fd, reply, (size_t)m, 0, to, len);
 }
 
 static void step_serve(void)
@@ -140,7 +224,7 @@ static void step_serve(void)
 	struct sockaddr_storage peer;
 	socklen_t plen = sizeof peer;
 	struct pollfd p = { .fd = cur, .events = POLLIN };
-	char buf[512], reply[600], text[256];
+	char buf[512], text[256];
 	int type;
 	socklen_t tlen = sizeof type;
 	ssize_t n;
@@ -159,8 +243,7 @@ static void step_serve(void)
 			say("serve-error what=recvfrom err=%s", ename(errno));
 			return;
 		}
-		int m = snprintf(reply, sizeof reply, "echo:%.*s", (int)n, buf);
-		if (sendto(cur, reply, (size_t)m, 0, (struct sockaddr *)&peer, plen) < 0) {
+		if (echo_to(cur, buf, n, (struct sockaddr *)&peer, plen) < 0) {
 			say("serve-error what=sendto err=%s", ename(errno));
 			return;
 		}
@@ -170,12 +253,7 @@ static void step_serve(void)
 			say("serve-error what=accept err=%s", ename(errno));
 			return;
 		}
-		struct pollfd pc = { .fd = c, .events = POLLIN };
-		n = poll(&pc, 1, STEP_TIMEOUT_MS) == 1 ? read(c, buf, sizeof buf - 1) : -1;
-		if (n > 0) {
-			int m = snprintf(reply, sizeof reply, "echo:%.*s", (int)n, buf);
-			n = write(c, reply, (size_t)m);
-		}
+		n = echo_conn(c);
 		close(c);
 		if (n <= 0) {
 			say("serve-error what=read-write err=%s", n < 0 ? ename(errno) : "eof");
@@ -184,6 +262,172 @@ static void step_serve(void)
 	}
 	say("served fd=%d family=%s peer=%s", cur, family_name(peer.ss_family),
 	    addr_text((struct sockaddr *)&peer, plen, text, sizeof text));
+}
+
+/* ---- the address calls ------------------------------------------------- */
+
+/* A buffer for one address: addr_buflen bytes are offered to the call, the
+ * rest (filled like the whole buffer with 0xA5) shows any overrun. */
+struct abuf {
+	union {
+		struct sockaddr sa;
+		struct sockaddr_storage ss;
+		unsigned char b[sizeof(struct sockaddr_storage) + 64];
+	};
+	socklen_t len;
+};
+
+static struct sockaddr *abuf_reset(struct abuf *a)
+{
+	memset(a->b, 0xA5, sizeof a->b);
+	a->len = addr_buflen;
+	return &a->sa;
+}
+
+static void say_addr(const char *call, int fd, const struct abuf *a)
+{
+	size_t n = a->len < addr_buflen ? a->len : addr_buflen;
+	char hex[2 * sizeof a->b + 1] = "", text[256] = "truncated";
+	sa_family_t fam = 0;
+	int intact = 1;
+
+	for (size_t k = 0; k < n; k++)
+		snprintf(hex + 2 * k, 3, "%02x", a->b[k]);
+	for (size_t k = addr_buflen; k < sizeof a->b; k++)
+		intact &= a->b[k] == 0xA5;
+	if (n >= sizeof fam)
+		memcpy(&fam, a->b, sizeof fam);
+	if (a->len <= addr_buflen)
+		addr_text(&a->sa, a->len, text, sizeof text);
+	say("addr call=%s fd=%d len=%u buflen=%u family=%s addr=%s bytes=%s intact=%d", call, fd,
+	    (unsigned)a->len, (unsigned)addr_buflen, n >= sizeof fam ? family_name(fam) : "none", text,
+	    hex, intact);
+}
+
+static int wait_readable(const char *call)
+{
+	struct pollfd p = { .fd = cur, .events = POLLIN };
+
+	if (poll(&p, 1, STEP_TIMEOUT_MS) == 1)
+		return 1;
+	say("addr-error call=%s err=timeout", call);
+	return 0;
+}
+
+static void step_accept(const char *call)
+{
+	struct abuf a;
+	int c;
+
+	if (listener >= 0)
+		usage_error("accept: `reply` to the current connection first");
+	if (!wait_readable(call))
+		return;
+	if (!strcmp(call, "accept4"))
+		c = accept4(cur, abuf_reset(&a), &a.len, SOCK_CLOEXEC);
+	else
+		c = accept(cur, abuf_reset(&a), &a.len);
+	if (c < 0) {
+		say("addr-error call=%s err=%s", call, ename(errno));
+		return;
+	}
+	say_addr(call, cur, &a);
+	listener = cur;
+	cur = c;
+}
+
+static void step_reply(void)
+{
+	int c = cur;
+	ssize_t n;
+
+	if (listener < 0) {
+		say("skip step=reply");        /* `accept` failed */
+		return;
+	}
+	n = echo_conn(c);
+	close(c);
+	cur = listener;
+	listener = -1;
+	if (n <= 0)
+		say("reply-error err=%s", n < 0 ? ename(errno) : "eof");
+	else
+		say("replied fd=%d", c);
+}
+
+static void step_name(const char *call)
+{
+	struct abuf a;
+	int r;
+
+	if (!strcmp(call, "getpeername"))
+		r = getpeername(cur, abuf_reset(&a), &a.len);
+	else
+		r = getsockname(cur, abuf_reset(&a), &a.len);
+	if (r < 0)
+		say("addr-error call=%s err=%s", call, ename(errno));
+	else
+		say_addr(call, cur, &a);
+}
+
+static void step_recv(const char *call)
+{
+	struct sockaddr_storage to = { 0 };
+	char buf[512];
+	struct abuf a;
+	ssize_t n;
+
+	if (!wait_readable(call))
+		return;
+	if (!strcmp(call, "recvmsg")) {
+		struct iovec iov = { .iov_base = buf, .iov_len = sizeof buf - 1 };
+		struct msghdr m = { .msg_name = abuf_reset(&a), .msg_namelen = addr_buflen,
+				    .msg_iov = &iov, .msg_iovlen = 1 };
+		n = recvmsg(cur, &m, MSG_DONTWAIT);
+		a.len = m.msg_namelen;
+	} else {
+		n = recvfrom(cur, buf, sizeof buf - 1, MSG_DONTWAIT, abuf_reset(&a), &a.len);
+	}
+	if (n < 0) {
+		say("addr-error call=%s err=%s", call, ename(errno));
+		return;
+	}
+	say_addr(call, cur, &a);
+	/* The sender is what the call wrote (an IPv4 address fits in 8 bytes). */
+	memcpy(&to, a.b, a.len < addr_buflen ? a.len : addr_buflen);
+	if (echo_to(cur, buf, n, (struct sockaddr *)&to, a.len < sizeof to ? a.len : sizeof to) < 0)
+		say("reply-error err=%s", ename(errno));
+}
+
+/* ---- processes ------------------------------------------------------------ */
+
+/* Prefork: returns 0 in each of the n workers, 1 in the parent once they
+ * all exited. */
+static int step_workers(int n)
+{
+	pid_t pid[MAX_WORKERS];
+	int ok = 0;
+
+	if (n < 1 || n > MAX_WORKERS)
+		usage_error("workers N: 1 <= N <= 16");
+	for (int k = 0; k < n; k++) {
+		if ((pid[k] = fork()) < 0)
+			usage_error("fork failed");
+		if (pid[k] == 0) {
+			worker = k;
+			return 0;
+		}
+	}
+	for (int k = 0; k < n; k++) {
+		int st;
+
+		while (waitpid(pid[k], &st, 0) < 0)
+			if (errno != EINTR)
+				usage_error("waitpid failed");
+		ok += WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	}
+	say("workers-end n=%d ok=%d", n, ok);
+	return 1;
 }
 
 static void close_all_from_3(const char *method)
@@ -443,6 +687,47 @@ int main(int argc, char **argv)
 			int fd = open("/dev/null", O_RDONLY);
 			close(fd);
 			say("openclose fd=%d still_open=%d", fd, fcntl(fd, F_GETFD) >= 0);
+		} else if (!strcmp(s, "use") && arg) {
+			int k = atoi(arg);
+			i++;
+			if (k < 0 || k >= nbound)
+				usage_error("use K: no K-th bound socket");
+			cur = bound[k];
+			say("using fd=%d ino=%llu", cur, inode_of(cur));
+		} else if (!strcmp(s, "getopt") && arg) {
+			const struct spec_sockopt *o = spec_sockopt_find(arg);
+			int v = -1;
+			socklen_t l = sizeof v;
+			i++;
+			if (!o)
+				usage_error("getopt: unknown option name (see spec.h)");
+			if (!need_cur(s))
+				continue;
+			if (getsockopt(cur, o->level, o->opt, &v, &l) < 0)
+				say("opt-error fd=%d name=%s err=%s", cur, o->name, ename(errno));
+			else
+				say("opt fd=%d name=%s value=%d", cur, o->name, v);
+		} else if (!strcmp(s, "addrlen") && arg) {
+			long n = atol(arg);
+			i++;
+			if (n < 0 || n > (long)sizeof(struct sockaddr_storage))
+				usage_error("addrlen N: 0 <= N <= sizeof(struct sockaddr_storage)");
+			addr_buflen = (socklen_t)n;
+		} else if (!strcmp(s, "accept") || !strcmp(s, "accept4")) {
+			if (need_cur(s))
+				step_accept(s);
+		} else if (!strcmp(s, "reply")) {
+			step_reply();
+		} else if (!strcmp(s, "getsockname") || !strcmp(s, "getpeername")) {
+			if (need_cur(s))
+				step_name(s);
+		} else if (!strcmp(s, "recvfrom") || !strcmp(s, "recvmsg")) {
+			if (need_cur(s))
+				step_recv(s);
+		} else if (!strcmp(s, "workers") && arg) {
+			i++;
+			if (step_workers(atoi(arg)))
+				break; /* the workers ran the remaining steps */
 		} else if (!strcmp(s, "pid")) {
 			say("pid pid=%ld", (long)getpid());
 		} else {

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,6 +97,60 @@ static int parse_unix(const char *text, const char *a, struct spec *sp)
 	return 0;
 }
 
+static const struct spec_sockopt sockopts[] = {
+	{ "v6only", "IPV6_V6ONLY", IPPROTO_IPV6, IPV6_V6ONLY },
+	{ "reuseaddr", "SO_REUSEADDR", SOL_SOCKET, SO_REUSEADDR },
+	{ "reuseport", "SO_REUSEPORT", SOL_SOCKET, SO_REUSEPORT },
+	{ "keepalive", "SO_KEEPALIVE", SOL_SOCKET, SO_KEEPALIVE },
+	{ "rcvbuf", "SO_RCVBUF", SOL_SOCKET, SO_RCVBUF },
+	{ "sndbuf", "SO_SNDBUF", SOL_SOCKET, SO_SNDBUF },
+	{ "nodelay", "TCP_NODELAY", IPPROTO_TCP, TCP_NODELAY },
+	{ "keepidle", "TCP_KEEPIDLE", IPPROTO_TCP, TCP_KEEPIDLE },
+	{ "defer_accept", "TCP_DEFER_ACCEPT", IPPROTO_TCP, TCP_DEFER_ACCEPT },
+	{ "fastopen", "TCP_FASTOPEN", IPPROTO_TCP, TCP_FASTOPEN },
+	{ "pktinfo", "IP_PKTINFO", IPPROTO_IP, IP_PKTINFO },
+};
+
+const struct spec_sockopt *spec_sockopt_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof sockopts / sizeof sockopts[0]; i++)
+		if (!strcmp(sockopts[i].name, name))
+			return &sockopts[i];
+	return NULL;
+}
+
+int spec_set_opts(int fd, const struct spec *sp, const struct spec_sockopt **failed)
+{
+	for (int i = 0; i < sp->nopts; i++)
+		if (setsockopt(fd, sp->opt[i].o->level, sp->opt[i].o->opt, &sp->opt[i].value,
+			       sizeof sp->opt[i].value) < 0) {
+			if (failed)
+				*failed = sp->opt[i].o;
+			return -errno;
+		}
+	return 0;
+}
+
+/* "name=VALUE" of a socket option into sp; -1 if it is not one. */
+static int parse_sockopt(const char *kv, struct spec *sp)
+{
+	char name[32];
+	const char *eq = strchr(kv, '=');
+	const struct spec_sockopt *o;
+	long v;
+
+	if (!eq || (size_t)(eq - kv) >= sizeof name || sp->nopts == SPEC_MAX_OPTS)
+		return -1;
+	memcpy(name, kv, (size_t)(eq - kv));
+	name[eq - kv] = 0;
+	if (!(o = spec_sockopt_find(name)) || parse_num(eq + 1, INT_MAX, &v) < 0)
+		return -1;
+	sp->opt[sp->nopts].o = o;
+	sp->opt[sp->nopts].value = (int)v;
+	sp->nopts++;
+	return 0;
+}
+
 int spec_parse(const char *text, struct spec *sp)
 {
 	static const struct { const char *prefix; int family, type; } kinds[] = {
@@ -110,7 +165,6 @@ int spec_parse(const char *text, struct spec *sp)
 	size_t k;
 
 	memset(sp, 0, sizeof *sp);
-	sp->v6only = -1;
 	sp->backlog = -1;
 	if (strlen(text) >= sizeof buf)
 		return bad(text, "too long");
@@ -134,12 +188,10 @@ int spec_parse(const char *text, struct spec *sp)
 		long v;
 		if (next)
 			*next++ = 0;
-		if (strncmp(opts, "v6only=", 7) == 0 && parse_num(opts + 7, 1, &v) == 0)
-			sp->v6only = (int)v;
-		else if (strncmp(opts, "backlog=", 8) == 0 && parse_num(opts + 8, INT_MAX, &v) == 0)
+		if (strncmp(opts, "backlog=", 8) == 0 && parse_num(opts + 8, INT_MAX, &v) == 0)
 			sp->backlog = (int)v;
-		else
-			return bad(text, "unknown option (v6only=0|1, backlog=N)");
+		else if (parse_sockopt(opts, sp) < 0)
+			return bad(text, "unknown option (backlog=N, or a socket option: v6only=0|1, rcvbuf=N, ...)");
 		opts = next;
 	}
 	return 0;

@@ -343,6 +343,11 @@ static int wait_fd(int fd, short events, long deadline)
 
 int client_echo(const char *text, const char *msg, char *reply, size_t cap)
 {
+	return client_echo_port(text, msg, reply, cap, NULL);
+}
+
+int client_echo_port(const char *text, const char *msg, char *reply, size_t cap, unsigned *port)
+{
 	long deadline = now_ms() + DEADLINE_MS;
 	struct spec sp;
 	int fd, r = 0, err = 0;
@@ -368,6 +373,11 @@ int client_echo(const char *text, const char *msg, char *reply, size_t cap)
 			r = -err;
 		else if (r == 0 && send(fd, msg, strlen(msg), MSG_NOSIGNAL) < 0)
 			r = -errno;
+	}
+	if (r == 0 && port) {
+		struct sockaddr_storage me;
+		socklen_t mlen = sizeof me;
+		*port = getsockname(fd, (struct sockaddr *)&me, &mlen) == 0 ? addr_port((struct sockaddr *)&me) : 0;
 	}
 	if (r == 0 && (r = wait_fd(fd, POLLIN, deadline)) == 0) {
 		ssize_t n = recv(fd, reply, cap - 1, 0);
@@ -544,12 +554,14 @@ void expect_loaded(const struct run *r)
 	cr_assert_not_null(line_find_sub(r->o, "loaded sdadopt=1", 0), "the shim was not loaded: %s", r->o);
 }
 
-void expect_echo(const char *spec, const char *msg)
+unsigned expect_echo(const char *spec, const char *msg)
 {
 	char reply[256] = "", want[256];
-	int r = client_echo(spec, msg, reply, sizeof reply);
+	unsigned port = 0;
+	int r = client_echo_port(spec, msg, reply, sizeof reply, &port);
 
 	snprintf(want, sizeof want, "echo:%s", msg);
 	cr_assert_eq(r, 0, "client via %s: %s", spec, strerror(-r));
 	cr_assert_str_eq(reply, want, "client via %s", spec);
+	return port;
 }

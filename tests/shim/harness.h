@@ -85,6 +85,9 @@ int bound_inodes(const struct run *r, long long *ino, int cap);
  * stream/seqpacket) and waits for the reply.  Returns 0 and fills reply,
  * or -errno.  Bounded by DEADLINE_MS. */
 int client_echo(const char *spec, const char *msg, char *reply, size_t cap);
+/* The same, and *port (if given) is the client's own port: the peer port
+ * the server sees. */
+int client_echo_port(const char *spec, const char *msg, char *reply, size_t cap, unsigned *port);
 
 /* A port of `family` that nothing listens on right now (bind 0, close). */
 unsigned free_port(int family);
@@ -113,7 +116,7 @@ void expect_not_adopted(const struct run *r, int sock);
 /* The server's "loaded" step saw libsdadopt mapped (inert tests are not
  * vacuous: the shim was there and chose to do nothing). */
 void expect_loaded(const struct run *r);
-/* The client gets "echo:MSG" back through spec. */
-void expect_echo(const char *spec, const char *msg);
+/* The client gets "echo:MSG" back through spec; returns the client's port. */
+unsigned expect_echo(const char *spec, const char *msg);
 
 #endif

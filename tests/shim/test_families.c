@@ -182,49 +182,8 @@ Test(match, wildcard_udp_v4)
 	adopt_and_echo("udp:0.0.0.0:0", "udp:127.0.0.1:{port0}", "udp:127.0.0.1:%u", 0);
 }
 
-/* ListenStream=PORT: an AF_INET server on a dual-stack [::] socket.  The
- * app must see AF_INET addresses (getsockname, accept). */
-Test(match, dual_stack)
-{
-	struct run r;
-	char addr[128];
-
-	run_start(&r, WITH_SHIM, "--listen", "tcp:[::]:0,v6only=0", "--", SERVER, "bind",
-		  "tcp:127.0.0.1:{port0}", "listen", "5", "name", "serve");
-	cr_assert_not_null(run_wait(&r, "socket", 0));
-	unsigned port = (unsigned)act_value(&r, 0, "port");
-	expect_echo(fmt("tcp:127.0.0.1:%u", port), "ping");
-	cr_assert_eq(run_finish(&r), 0);
-	expect_adopted(&r, 0, 0);
-
-	const char *name = line_find(r.o, "sockname", 0);
-	cr_assert_not_null(name, "%s", r.o);
-	cr_expect_str_eq(kv_str(name, "family", addr, sizeof addr), "inet",
-			 "getsockname of an adopted dual-stack socket must be AF_INET: %s", r.o);
-	cr_expect(strstr(kv_str(name, "addr", addr, sizeof addr), fmt(":%u", port)), "%s", r.o);
-	const char *served = line_find(r.o, "served", 0);
-	cr_assert_not_null(served, "%s", r.o);
-	cr_expect_str_eq(kv_str(served, "family", addr, sizeof addr), "inet", "accept() peer: %s", r.o);
-	cr_expect(kv_str(served, "peer", addr, sizeof addr) && !strncmp(addr, "127.0.0.1:", 10),
-		  "accept() peer: %s", r.o);
-}
-
-/* The same for datagrams: recvfrom() reports an AF_INET sender. */
-Test(match, dual_stack_udp)
-{
-	struct run r;
-	char text[128];
-
-	run_start(&r, WITH_SHIM, "--listen", "udp:[::]:0,v6only=0", "--", SERVER, "bind",
-		  "udp:127.0.0.1:{port0}", "serve");
-	cr_assert_not_null(run_wait(&r, "socket", 0));
-	expect_echo(fmt("udp:127.0.0.1:%lld", act_value(&r, 0, "port")), "dgram");
-	cr_assert_eq(run_finish(&r), 0);
-	expect_adopted(&r, 0, 0);
-	const char *served = line_find(r.o, "served", 0);
-	cr_assert_not_null(served, "%s", r.o);
-	cr_expect_str_eq(kv_str(served, "family", text, sizeof text), "inet", "recvfrom() sender: %s", r.o);
-}
+/* ListenStream=PORT, an AF_INET server on a dual-stack [::] socket, and
+ * the addresses it sees there: test_dualstack.c. */
 
 /* A V6ONLY [::] socket does not serve AF_INET: the server binds natively. */
 Test(match, v6only_not_dual_stack)

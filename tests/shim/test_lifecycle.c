@@ -15,19 +15,32 @@
 
 TestSuite(lifecycle, .timeout = 60);
 
-/* close() of the adopted fd and bind() again (a reload) adopts again. */
+/* A server that reloads: close() of the adopted fd and bind() again, three
+ * times, answering a client in each cycle: the same socket every time. */
 Test(lifecycle, close_and_rebind)
 {
+	enum { CYCLES = 3 };
+	struct args a = { .n = 0 };
 	struct run r;
 
-	run_start(&r, WITH_SHIM, "--listen", TCP, "--", SERVER, "bind", BIND0, "listen", "5", "close",
-		  "bind", BIND0, "listen", "5", "serve");
+	args_add(&a, "--listen", TCP, "--", SERVER);
+	for (int i = 0; i < CYCLES; i++)
+		args_add(&a, "bind", BIND0, "listen", "5", "serve", "close");
+	run_start_args(&r, WITH_SHIM, &a);
 	cr_assert_not_null(run_wait(&r, "socket", 0));
-	expect_echo(fmt("tcp:127.0.0.1:%lld", act_value(&r, 0, "port")), "again");
+	for (int i = 0; i < CYCLES; i++) {
+		expect_echo(fmt("tcp:127.0.0.1:%lld", act_value(&r, 0, "port")), fmt("cycle%d", i));
+		/* the next client comes after this cycle's close */
+		cr_assert_not_null(run_wait(&r, "closed", i), "%s", r.o);
+	}
 	cr_assert_eq(run_finish(&r), 0);
-	expect_adopted(&r, 0, 0);
-	expect_adopted(&r, 1, 0);
-	cr_assert_eq(line_count(r.o, "served"), 1, "%s", r.o);
+	cr_assert_eq(line_count(r.o, "bound"), CYCLES, "%s", r.o);
+	for (int i = 0; i < CYCLES; i++)
+		expect_adopted(&r, i, 0);
+	cr_assert_eq(line_count(r.o, "served"), CYCLES, "%s", r.o);
+	cr_expect_eq(line_count_sub(r.o, "closed fd="), CYCLES, "%s", r.o);
+	cr_expect_eq(line_count_sub(r.o, " rc=0"), CYCLES, "%s", r.o);
+	cr_expect_eq(line_count_sub(r.e, "info: adopted"), CYCLES, "%s", r.e);
 }
 
 Test(lifecycle, close_and_rebind_control)
@@ -181,6 +194,80 @@ Test(lifecycle, reuseport_control)
 	run_start(&r, NO_SHIM, "--listen", TCP, "--", SERVER, "reuseport", "bind", BIND0);
 	cr_assert_eq(run_finish(&r), 0);
 	cr_assert_not_null(line_find_sub(r.o, "bind-error err=EADDRINUSE", 0), "%s", r.o);
+}
+
+/* Prefork servers that bind after fork: N workers each create their own
+ * socket and bind the activated address (with SO_REUSEPORT each, when
+ * `reuseport`); every worker gets the one socket and accepts on it.  With
+ * three clients and three workers that each serve one, every worker must
+ * have accepted. */
+static void prefork(struct run *r, int shim, int reuseport)
+{
+	enum { N = 3 };
+	struct args a = { .n = 0 };
+	int seen[N] = { 0 };
+
+	args_add(&a, "--listen", TCP, "--", SERVER, "workers", "3");
+	if (reuseport)
+		args_add(&a, "reuseport");
+	args_add(&a, "bind", BIND0, "listen", "5", shim ? "serve" : "name");
+	run_start_args(r, shim, &a);
+	cr_assert_not_null(run_wait(r, "socket", 0));
+	for (int i = 0; shim && i < N; i++)
+		expect_echo(fmt("tcp:127.0.0.1:%lld", act_value(r, 0, "port")), fmt("client%d", i));
+	cr_assert_eq(run_finish(r), 0);
+	cr_assert_not_null(line_find_sub(r->o, "workers-end n=3 ok=3", 0), "%s", r->o);
+	if (!shim) {
+		cr_assert_eq(line_count_sub(r->o, "bind-error err=EADDRINUSE"), N, "%s", r->o);
+		return;
+	}
+	cr_assert_eq(line_count(r->o, "bound"), N, "%s", r->o);
+	for (int i = 0; i < N; i++) {
+		expect_adopted(r, i, 0);
+		long long w = kv_num(line_find(r->o, "served", i), "worker");
+		cr_assert(w >= 0 && w < N, "served #%d: %s", i, r->o);
+		seen[w]++;
+	}
+	for (int w = 0; w < N; w++)
+		cr_expect_eq(seen[w], 1, "worker %d served %d clients: %s", w, seen[w], r->o);
+	cr_expect_eq(line_count_sub(r->e, "info: adopted"), N, "%s", r->e);
+}
+
+Test(lifecycle, prefork_workers_bind_after_fork)
+{
+	struct run r;
+	prefork(&r, WITH_SHIM, 0);
+}
+
+Test(lifecycle, prefork_reuseport_workers)
+{
+	struct run r;
+	prefork(&r, WITH_SHIM, 1);
+}
+
+Test(lifecycle, prefork_control)
+{
+	struct run r;
+	prefork(&r, NO_SHIM, 0);
+}
+
+Test(lifecycle, prefork_reuseport_control)
+{
+	struct run r;
+	prefork(&r, NO_SHIM, 1);
+}
+
+/* The master of such a server never binds, its workers adopt the socket:
+ * the master's exit report must not call the socket never adopted.
+ * Disabled: the shim bug is open (the master's registry never learns of
+ * its workers' adoptions; the report warns, or errs with SDADOPT_STRICT). */
+Test(lifecycle, prefork_master_reports_nothing, .disabled = true)
+{
+	struct run r;
+
+	prefork(&r, WITH_SHIM, 0);
+	cr_expect_eq(line_count_sub(r.e, "sdadopt: warning:"), 0, "%s", r.e);
+	cr_expect_eq(line_count_sub(r.e, "never adopted"), 0, "%s", r.e);
 }
 
 /* Eight threads bind eight activated ports at the same moment. */
