@@ -199,12 +199,7 @@ enum exec_kind { EXEC_PATH, EXEC_SEARCH, EXEC_FD };
 static int do_exec(enum exec_kind k, const char *file, int fd, char *const argv[],
 		   char *const envp[])
 {
-	size_t n = 0;
-
-	while (envp && envp[n] && n < SDA_EXEC_ENV_MAX)
-		n++;
-	char *buf[n + 5];
-	char *const *env = sda_exec_env(envp, k == EXEC_FD ? "(fd)" : file, buf, n + 5);
+	char *const *env = sda_exec_env(envp, k == EXEC_FD ? "(fd)" : file);
 	int r = k == EXEC_PATH   ? SDA_REAL(execve)(file, argv, env) :
 		k == EXEC_SEARCH ? SDA_REAL(execvpe)(file, argv, env) :
 				   SDA_REAL(fexecve)(fd, argv, env);

@@ -105,10 +105,17 @@ __attribute__((constructor)) static void sda_init(void)
 		in.have_self_pidfdid = self_pidfdid(&in.self_pidfdid);
 
 	r = sda_env_parse(&in, &env);
-	if (r == 0)
-		goto out;                    /* meant for another process, or no fds */
-
 	bad_level = sda_parse_level(getenv("SDADOPT_LOG"), &level) < 0;
+	if (r == 0) {                        /* meant for another process, or no fds */
+		if (level >= SDA_LOG_DEBUG && sda_log_open(level, getenv("JOURNAL_STREAM"), 3) >= 0) {
+			sda_debug("%s (LISTEN_PID=%s, this is pid %d); not adopting anything",
+				  env.why, in.listen_pid, (int)in.self_pid);
+			sda_real.close(sda_log_fd());
+			sda_log_set_fd(-1);
+		}
+		goto out;
+	}
+
 	sda_log_open(level, getenv("JOURNAL_STREAM"),
 		     SDA_LISTEN_FDS_START + (r > 0 ? r : 0));
 	if (bad_level)
@@ -130,6 +137,7 @@ __attribute__((constructor)) static void sda_init(void)
 	/* The sockets are ours now: children we exec must not see them. */
 	unset_listen_env();
 	configure();
+	sda_debug("activated: %d inherited fds (LISTEN_FDNAMES=%s)", r, show(in.listen_fdnames));
 	pthread_atfork(sda_state_atfork_prepare, sda_state_atfork_release,
 		       sda_state_atfork_release);
 	goto out;

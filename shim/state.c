@@ -34,7 +34,8 @@ static _Atomic size_t fd_hi;            /* highest fd ever flagged */
 static pid_t act_pid;                   /* the process LISTEN_PID named */
 static _Atomic int adopted_any;
 static const char *listen_env[4];       /* the original "LISTEN_...=" strings */
-static int handed_down;
+static char **handed_down;             /* the environment exec was given */
+static size_t handed_len;
 static struct sda_settings settings;
 _Atomic int sda_report_pending;
 
@@ -579,12 +580,13 @@ static int set_cloexec_all(int on)
 	return 0;
 }
 
-char *const *sda_exec_env(char *const envp[], const char *what, char **out, size_t cap)
+char *const *sda_exec_env(char *const envp[], const char *what)
 {
 	int saved = errno;
 	size_t n = 0, k = 0;
+	char **out;
 
-	handed_down = 0;
+	handed_down = NULL;
 	if (!atomic_load_explicit(&sda_fdtab, memory_order_acquire) || getpid() != act_pid ||
 	    atomic_load(&adopted_any) || !envp)
 		return envp;
@@ -597,8 +599,11 @@ char *const *sda_exec_env(char *const envp[], const char *what, char **out, size
 	pthread_mutex_unlock(&lock);
 	while (envp[n])
 		n++;
-	if (n + 5 > cap) {
-		sda_warn("exec %s: environment too large to hand the inherited sockets on", what);
+	handed_len = (n + 5) * sizeof(char *);
+	out = mmap(NULL, handed_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (out == MAP_FAILED) {
+		sda_warn("exec %s: cannot hand the inherited sockets on: mmap: %s", what,
+			 strerrorname_np(errno));
 		errno = saved;
 		return envp;
 	}
@@ -609,7 +614,7 @@ char *const *sda_exec_env(char *const envp[], const char *what, char **out, size
 		out[k++] = (char *)listen_env[i];
 	out[k] = NULL;
 	set_cloexec_all(0);
-	handed_down = 1;
+	handed_down = out;
 	sda_debug("exec %s before any bind: handing the %zu inherited fds on unchanged", what, reg.n);
 	errno = saved;
 	return out;
@@ -619,8 +624,10 @@ void sda_exec_failed(void)
 {
 	int saved = errno;
 
-	if (handed_down)
+	if (handed_down) {
 		set_cloexec_all(1);
-	handed_down = 0;
+		munmap(handed_down, handed_len);
+	}
+	handed_down = NULL;
 	errno = saved;
 }

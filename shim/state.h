@@ -86,11 +86,10 @@ void sda_xlate_out(struct sockaddr *app, socklen_t *applen,
 /* exec in the activated process itself, before anything was adopted (a
  * wrapper such as `sh -c 'exec server'`, env(1), a version manager's shim):
  * hand the sockets on as systemd gave them.  sda_exec_env() returns the
- * environment to exec with: envp itself, or out (cap slots) filled with envp
- * plus the original LISTEN_* entries; the inherited fds lose FD_CLOEXEC.
- * sda_exec_failed() undoes that when the exec returns. */
-#define SDA_EXEC_ENV_MAX 65536
-char *const *sda_exec_env(char *const envp[], const char *what, char **out, size_t cap);
+ * environment to exec with: envp itself, or a copy (mmap'ed: no malloc, no
+ * stack) with the original LISTEN_* entries put back; the inherited fds lose
+ * FD_CLOEXEC.  sda_exec_failed() undoes both when the exec returns. */
+char *const *sda_exec_env(char *const envp[], const char *what);
 void sda_exec_failed(void);
 
 #endif
