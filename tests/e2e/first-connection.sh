@@ -16,7 +16,7 @@ launch() {
 	PORT=$(pick_port)
 	systemd-socket-activate -l "127.0.0.1:$PORT" -- sh -c \
 		'read x < "$1"; LD_PRELOAD="$2" exec "$3" -m http.server --bind 127.0.0.1 --directory "$4" "$5"' \
-		sh "$WORK/gate" "$SHIM" "$PY" "$WORK/www" "$PORT" \
+		sh "$WORK/gate" "$PRELOAD" "$PY" "$WORK/www" "$PORT" \
 		>"$WORK/server.out" 2>"$WORK/server.err" </dev/null &
 	STARTED+=($!)
 }

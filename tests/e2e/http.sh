@@ -38,7 +38,7 @@ printf '<html><body>%s</body></html>\n' "$TOKEN" >"$WORK/www/index.html"
 
 launch() {
 	PORT=$(pick_port)
-	systemd-socket-activate -l "$URLHOST:$PORT" -E LD_PRELOAD="$SHIM" -- \
+	systemd-socket-activate -l "$URLHOST:$PORT" -E LD_PRELOAD="$PRELOAD" -- \
 		${WRAPPER[@]+"${WRAPPER[@]}"} "$PY" -m http.server --bind "$HOST" --directory "$WORK/www" "$PORT" \
 		>"$WORK/server.out" 2>"$WORK/server.err" </dev/null &
 	STARTED+=($!)

@@ -43,6 +43,13 @@ need() {
 need systemd-socket-activate timeout "$PY" mkfifo readlink awk
 [[ -f $SHIM ]] || fail "shim not found: $SHIM"
 SHIM=$(readlink -f "$SHIM")
+# What the servers preload: the shim, after the sanitizer runtime when the
+# shim was built with SDADOPT_SANITIZE (CMakeLists.txt sets the variable).
+PRELOAD=$SHIM
+if [[ -n ${SDADOPT_E2E_PRELOAD_FIRST:-} ]]; then
+	[[ -f $SDADOPT_E2E_PRELOAD_FIRST ]] || fail "sanitizer runtime not found: $SDADOPT_E2E_PRELOAD_FIRST"
+	PRELOAD=$SDADOPT_E2E_PRELOAD_FIRST:$SHIM
+fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sdadopt-e2e.XXXXXX")
 STARTED=()     # PIDs this test started (and must stop)

@@ -95,7 +95,7 @@ setup_case() {
 
 launch() {
 	setup_case
-	systemd-socket-activate "${SA_OPTS[@]}" -E LD_PRELOAD="$SHIM" -- \
+	systemd-socket-activate "${SA_OPTS[@]}" -E LD_PRELOAD="$PRELOAD" -- \
 		"$PY" "$SERVERS" ${SERVER_OPTS[@]+"${SERVER_OPTS[@]}"} "${SPECS[@]}" \
 		>"$WORK/server.out" 2>"$WORK/server.err" </dev/null &
 	STARTED+=($!)
