@@ -120,7 +120,7 @@ pick_port() {
 	while :; do
 		p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
 		printf -v hex ':%04X ' "$p"
-		if ! cat /proc/net/tcp /proc/net/tcp6 /proc/net/udp /proc/net/udp6 2>/dev/null | grep -q "$hex"; then
+		if ! grep -qs "$hex" /proc/net/tcp /proc/net/tcp6 /proc/net/udp /proc/net/udp6; then
 			echo "$p"
 			return
 		fi
@@ -170,7 +170,7 @@ net_inodes() {
 activator_ready() { # PID FD KIND WHERE
 	local ino
 	ino=$(sock_inode "$1" "$2") || return 1
-	net_inodes "$3" "$4" | grep -qx "$ino"
+	grep -qx "$ino" <<<"$(net_inodes "$3" "$4")"
 }
 
 # start_retrying SECS LAUNCH_FN: call LAUNCH_FN (which picks its ports, starts
