@@ -37,6 +37,9 @@ static const char *listen_env[4];       /* the original "LISTEN_...=" strings */
 static char **handed_down;             /* the environment exec was given */
 static size_t handed_len;
 static struct sda_settings settings;
+/* adoptions per inherited socket, shared with forked workers: a prefork
+ * master that never binds still knows its workers adopted */
+static _Atomic unsigned long *adoptions;
 _Atomic int sda_report_pending;
 
 void sda_fd_set(int fd, unsigned flags)
@@ -119,6 +122,10 @@ int sda_state_init(struct sda_env *e, int log_fd, char **environ_)
 		return -ENOMEM;
 	}
 	cap_own = (size_t)n + 1;
+	adoptions = mmap(NULL, (size_t)n * sizeof(*adoptions), PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (adoptions == MAP_FAILED)
+		adoptions = NULL;             /* then counted per process only */
 	env = *e;
 	memset(e, 0, sizeof(*e));
 	atomic_store_explicit(&sda_fdtab, t, memory_order_release);
@@ -304,7 +311,7 @@ void sda_report(const char *when)
 	for (size_t i = 0; i < reg.n; i++) {
 		const struct sda_sock *s = &reg.e[i];
 
-		if (!s->usable || s->adopted)
+		if (!s->usable || s->adopted || (adoptions && atomic_load(&adoptions[i])))
 			continue;
 		sda_addr_format(&s->addr, a, sizeof(a));
 		sda_log(settings.strict ? SDA_LOG_ERROR : SDA_LOG_WARNING,
@@ -376,8 +383,11 @@ int sda_adopt(int fd, const struct sockaddr *sa, socklen_t len)
 		nopt = sda_sockopt_carry(fd, scratch, s->fd, want.family, type, opts,
 					 sizeof(opts) / sizeof(opts[0]));
 	r = dup3(s->fd, fd, cloexec > 0 && (cloexec & FD_CLOEXEC) ? O_CLOEXEC : 0);
-	if (r >= 0)
+	if (r >= 0) {
 		reg.e[i].adopted++;
+		if (adoptions)
+			atomic_fetch_add(&adoptions[i], 1);
+	}
 	if (r >= 0 && fl >= 0) {
 		int cur = fcntl(fd, F_GETFL);
 
