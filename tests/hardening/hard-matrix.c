@@ -81,9 +81,11 @@ struct mcase {
 };
 #define NEEDS_PIDFS 1
 #define NEEDS_RAW 2
+#define STDERR_CLOSED 4          /* the server starts with fd 2 closed */
 
 /* templates in env values and bind specs:
- *   {pid} {ppid} {pidfdid} {n} {port0} {port1} {path0} {names} {long:N} */
+ *   {pid} {ppid} {pidfdid} {n} {port0} {port1} {path0} {names} {long:N}
+ *   {stderr}: "DEV:INODE" of the server's stderr (JOURNAL_STREAM) */
 
 #define TCP1 { { K_TCP, "127.0.0.1" } }
 #define BIND0 "tcp:127.0.0.1:{port0}"
@@ -301,6 +303,48 @@ static const struct mcase cases[] = {
 	{ "big", "512-mixed", { { 0 } }, 2, { 0 }, "tcp:127.0.0.1:{port401}", 401,
 	  { "128*warning: ignoring inherited fd&&not a socket", "info: adopted inherited fd 404",
 	    "383*" NEVER_SERVING, "383*" NEVER_EXIT }, ENV_CLEARED, NULL, 0 },
+
+	/* ---- the other SDADOPT_* settings ---- */
+	{ "config", "map-garbage", TCP1, 0, { "SDADOPT_MAP=garbage" }, BIND0, 0,
+	  { "warning: SDADOPT_MAP entry \"garbage\" ignored", ADOPTED }, ENV_CLEARED, NULL, 0 },
+	{ "config", "map-bad-entries", TCP1, 0,
+	  { "SDADOPT_MAP=a,b=,=c,1.2.3.4:0=x,[::1]:99999=y,@=w,1.2.3.4:80=n,1.2.3.4:80=m,,q,r" },
+	  BIND0, 0, { "8*warning: SDADOPT_MAP entry", "warning: SDADOPT_MAP: 2 more bad entries ignored",
+		      "warning: SDADOPT_MAP entry 1.2.3.4:80=n: no usable inherited socket", ADOPTED },
+	  ENV_CLEARED, NULL, 0 },
+	{ "config", "map-too-many", TCP1, 0, { "SDADOPT_MAP={map:300}" }, BIND0, 0,
+	  { "warning: SDADOPT_MAP entry&&more than 256", ADOPTED }, ENV_CLEARED, NULL, 0 },
+	{ "config", "map-unknown-name", TCP1, 0, { "SDADOPT_MAP=127.0.0.1:{port0}=nosuch" }, BIND0, 0,
+	  { "SDADOPT_MAP entry&&nosuch", ADOPTED "&&[exact]" }, ENV_CLEARED, NULL, 0 },
+	{ "config", "map-control-chars", TCP1, 0, { "SDADOPT_MAP=\n\x1b[2J=x" }, BIND0, 0,
+	  { "warning: SDADOPT_MAP entry \"??[2J=x\" ignored", ADOPTED }, ENV_CLEARED, NULL, 0 },
+	{ "config", "match-bogus", TCP1, 0, { "SDADOPT_MATCH=fuzzy" }, BIND0, 0,
+	  { "warning: SDADOPT_MATCH=fuzzy", ADOPTED }, ENV_CLEARED, NULL, 0 },
+	{ "config", "strict-bogus", TCP1, 0, { "SDADOPT_STRICT=maybe" }, BIND0, 0,
+	  { "warning: SDADOPT_STRICT=maybe", ADOPTED }, ENV_CLEARED, NULL, 0 },
+	{ "config", "all-bad-at-once", TCP1, 0,
+	  { "SDADOPT_LOG=x", "SDADOPT_MAP=y", "SDADOPT_MATCH=z", "SDADOPT_STRICT=w" }, BIND0, 0,
+	  { "warning: SDADOPT_LOG=x", "warning: SDADOPT_MAP entry \"y\"", "warning: SDADOPT_MATCH=z",
+	    "warning: SDADOPT_STRICT=w", ADOPTED }, ENV_CLEARED, NULL, 0 },
+	{ "config", "journal-stream", TCP1, 0, { "JOURNAL_STREAM={stderr}" }, BIND0, 0,
+	  { "<6>&&" ADOPTED }, ENV_CLEARED, NULL, 0 },
+	{ "config", "journal-stream-other", TCP1, 0, { "JOURNAL_STREAM=1:1" }, BIND0, 0, { ADOPTED },
+	  ENV_CLEARED, NULL, 0 },
+	{ "config", "journal-stream-garbage", TCP1, 0, { "JOURNAL_STREAM={long:200}:x:" }, BIND0, 0,
+	  { ADOPTED }, ENV_CLEARED, NULL, 0 },
+	{ "config", "stderr-closed", TCP1, 0, { 0 }, BIND0, 0, { 0 }, ENV_CLEARED, NULL, STDERR_CLOSED },
+	{ "config", "stderr-closed-bad-env", TCP1, 0, { "LISTEN_FDS=x" }, BIND0, NATIVE, { 0 },
+	  ENV_CLEARED, NULL, STDERR_CLOSED },
+
+	/* ---- the environment itself ---- */
+	{ "envdup", "pid-twice-other-first", TCP1, 0, { "LISTEN_PID={ppid}", "LISTEN_PID={pid}" }, BIND0,
+	  NATIVE, { 0 }, ENV_ANY, NULL, 0 },
+	{ "envdup", "pid-twice-self-first", TCP1, 0, { "LISTEN_PID={pid}", "LISTEN_PID={ppid}" }, BIND0, 0,
+	  { ADOPTED }, ENV_CLEARED, NULL, 0 },
+	{ "envdup", "fds-twice", TCP1, 0, { "LISTEN_FDS=1", "LISTEN_FDS=7" }, BIND0, 0, { ADOPTED },
+	  ENV_CLEARED, NULL, 0 },
+	{ "envdup", "names-huge", TCP1, 0, { "LISTEN_FDNAMES={long:100000}" }, BIND0, 0,
+	  { ADOPTED "\"xxxx" }, ENV_CLEARED, NULL, 0 },
 };
 
 /* ---- the case's file descriptors, created in the driver ---- */
@@ -553,6 +597,16 @@ static void expand(const struct ctx *x, const char *t, char *out, size_t cap)
 
 			while (k-- > 0 && n + 1 < cap)
 				out[n++] = 'x';
+		} else if (!strncmp(t, "{stderr}", 8)) {
+			struct stat st;
+
+			if (fstat(2, &st) == 0)
+				snprintf(v, sizeof(v), "%lu:%lu", (unsigned long)st.st_dev,
+					 (unsigned long)st.st_ino);
+		} else if (!strncmp(t, "{map:", 5)) {
+			for (long i = 0, k = atol(t + 5); i < k && n + 24 < cap; i++)
+				n += (size_t)snprintf(out + n, cap - n, "%s127.0.0.1:%ld=n", i ? "," : "",
+						      i + 1);
 		} else if (!strncmp(t, "{names}", 7)) {
 			for (int i = 0; i < x->n && n + 8 < cap; i++)
 				n += (size_t)snprintf(out + n, cap - n, "%ss%d", i ? ":" : "", i);
@@ -592,7 +646,7 @@ static const char *shim, *server, *preload_first;
 static void child(const struct ctx *x0, int outfd, int errfd)
 {
 	struct ctx x = *x0;
-	static char envbuf[16][65536];
+	static char envbuf[16][262144];
 	char *envp[24], spec[512], preload[1024];
 	char *argv[8];
 	int ne = 0, ok, argc = 0;
@@ -601,7 +655,10 @@ static void child(const struct ctx *x0, int outfd, int errfd)
 	x.pid = getpid();
 	x.pidfdid = self_pidfdid(&ok);
 	dup2(outfd, 1);
-	dup2(errfd, 2);
+	if (x.c->needs & STDERR_CLOSED)
+		close(2);
+	else
+		dup2(errfd, 2);
 	for (int i = 0; i < x.n; i++) {
 		if (x.objs[i].fd >= 0)
 			dup2(x.objs[i].fd, 3 + i);

@@ -17,6 +17,7 @@
 #              no error, no definite leak
 #
 #   bash isolation.sh MODE SHIM ACTIVATE SERVER [SECURE_SERVER]
+# With SDA_PRELOAD_FIRST=LIB (a sanitized build) LIB goes first in LD_PRELOAD.
 # Exit 0 pass, 1 fail, 77 skipped (a tool or a privilege is missing).
 set -euo pipefail
 mode=${1:?usage: isolation.sh MODE SHIM ACTIVATE SERVER [SECURE_SERVER]}
@@ -35,9 +36,11 @@ hasnt() { if grep -q -- "$1" "$work/out"; then fail "$2: $(grep -m1 -- "$1" "$wo
 
 # run ARGS...: hard-activate with one TCP socket and the shim; output in
 # $work/out (stdout + stderr), the socket's inode in $ino
+first=()
+[[ -z ${SDA_PRELOAD_FIRST:-} ]] || first=(--preload-first "$SDA_PRELOAD_FIRST")
 run() {
 	local rc=0
-	"$act" --print --timeout 60 --tcp 127.0.0.1 "$@" >"$work/out" 2>&1 || rc=$?
+	"$act" --print --timeout 60 --tcp 127.0.0.1 "${first[@]}" "$@" >"$work/out" 2>&1 || rc=$?
 	ino=$(sed -n 's/^socket 0 fd=[0-9]* ino=\([0-9]*\) .*/\1/p' "$work/out")
 	return $rc
 }
@@ -115,9 +118,11 @@ strace)
 		"%n%s%x$canary" "debug:$canary" "$(printf 'x%.0s' {1..5000})")
 	for v in "${values[@]}"; do
 		rc=0
-		strace -f -qq -o "$work/trace" \
+		# (LeakSanitizer cannot run under ptrace: a sanitized build's
+		# leak check is off here)
+		ASAN_OPTIONS=detect_leaks=0 strace -f -qq -o "$work/trace" \
 			-e trace=open,openat,openat2,creat,unlink,unlinkat,rename,renameat,renameat2,mkdir,mkdirat,truncate,ftruncate,symlink,symlinkat,link,linkat,mknod,mknodat \
-			"$act" --timeout 60 --tcp 127.0.0.1 --shim "$shim" \
+			"$act" --timeout 60 --tcp 127.0.0.1 --shim "$shim" "${first[@]}" \
 			--env "SDADOPT_LOG=$v" --env "SDADOPT_MAP=$canary-map.sock=s0,$v=s0" \
 			--env "SDADOPT_MATCH=$v" --env "SDADOPT_STRICT=$v" --env "SDADOPT_FILE=$v" \
 			-- "$srv" --bind "tcp:127.0.0.1:{port0}" --serve >"$work/out" 2>&1 || rc=$?
@@ -137,6 +142,7 @@ strace)
 	;;
 valgrind)
 	command -v valgrind >/dev/null || skip "valgrind missing (apt-get install valgrind)"
+	[[ -z ${SDA_PRELOAD_FIRST:-} ]] || skip "valgrind cannot run a sanitized build"
 	# valgrind runs in place (same pid), so LISTEN_PID names the server;
 	# on Debian /usr/bin/valgrind is a shell script that execs the tool:
 	# the shim hands the sockets down across those execs
