@@ -104,13 +104,26 @@ static double op_bind_miss_libc(long n)
 	return (now_ns() - t) / (double)n;
 }
 
-static double cycle(long n, const struct sockaddr_in *a)
+static struct sockaddr_in free_port(void);
+
+static double cycle(long n, struct sockaddr_in *a, int retry)
 {
+	int tries = 0;
 	double t = now_ns();
+
 	for (long i = 0; i < n; i++) {
 		int fd = socket(AF_INET, SOCK_STREAM, 0);
-		if (bind(fd, (const struct sockaddr *)a, sizeof(*a)) < 0)
-			die("bind in cycle");
+
+		if (bind(fd, (const struct sockaddr *)a, sizeof(*a)) < 0) {
+			/* another process took the free port meanwhile (an
+			 * ephemeral port of its connection): take another one */
+			if (!retry || errno != EADDRINUSE || ++tries > 100)
+				die("bind in cycle");
+			close(fd);
+			*a = free_port();
+			i--;
+			continue;
+		}
 		sink += close(fd);
 	}
 	return (now_ns() - t) / (double)n;
@@ -118,12 +131,12 @@ static double cycle(long n, const struct sockaddr_in *a)
 
 static double op_native_cycle(long n)
 {
-	return cycle(n, &freeaddr);
+	return cycle(n, &freeaddr, 1);
 }
 
 static double op_adopt_cycle(long n)
 {
-	return cycle(n, &served);
+	return cycle(n, &served, 0);
 }
 
 static int cmpd(const void *a, const void *b)

@@ -41,9 +41,9 @@ PROFILES = {
         mem_rounds=1,
     ),
     "full": dict(
-        dp_rounds=10, dp_secs=2, dpc_rounds=6, dpc_secs=2,
+        dp_rounds=16, dp_secs=2, dpc_rounds=8, dpc_secs=2,
         hc_rounds=7, hc_iter=100000, hc_reps=5,
-        su_rounds=20, su_iter=40,
+        su_rounds=30, su_iter=60,
         rs_rounds=2, rs_restarts=11, rs_period=2.0,
         mem_rounds=3,
     ),
@@ -66,7 +66,11 @@ def summ(xs):
     xs = [x for x in xs if x is not None]
     if not xs:
         return None
-    return dict(med=statistics.median(xs), min=min(xs), max=max(xs), n=len(xs))
+    m = statistics.median(xs)
+    mad = statistics.median([abs(x - m) for x in xs])
+    # standard error of the median, from the MAD (normal approximation)
+    se = 1.4826 * mad * 1.2533 / len(xs) ** 0.5
+    return dict(med=m, min=min(xs), max=max(xs), n=len(xs), se=se)
 
 
 def fmt(s, digits=3, unit=""):
@@ -75,12 +79,6 @@ def fmt(s, digits=3, unit=""):
         return "n/a"
     f = "%%.%df" % digits
     return (f % s["med"]) + unit + " (" + (f % s["min"]) + "–" + (f % s["max"]) + ")"
-
-
-def pct(s):
-    if not s:
-        return "n/a"
-    return "%+.1f%% (%+.1f%% to %+.1f%%)" % tuple(100 * (s[k] - 1) for k in ("med", "min", "max"))
 
 
 # ---------------------------------------------------------------- processes
@@ -394,9 +392,11 @@ def bench_hookcost(P, shim, B):
                 env = dict(os.environ, HOOKCOST_NFDS=str(n))
                 env.pop("LD_PRELOAD", None)
                 cp = run(act + ["--", B + "/hookcost", str(P["hc_iter"]), str(P["hc_reps"])],
-                         timeout=120, env=env, stderr_null=True)
+                         timeout=120, env=env)
                 if cp.returncode != 0:
-                    raise RuntimeError("hookcost failed (%s, N=%d): rc %d" % (kind, n, cp.returncode))
+                    raise RuntimeError("hookcost failed (%s, N=%d): rc %d: %s" % (
+                        kind, n, cp.returncode, " ".join(
+                            l for l in cp.stderr.splitlines() if not "sdadopt:" in l)[-300:]))
                 d = kv(cp.stdout)
                 if kind == "shim" and n > 0 and not d.get("adopted"):
                     raise RuntimeError("hookcost: the shim did not adopt (N=%d)" % n)
@@ -478,6 +478,7 @@ def bench_startup(P, shim, B):
         % (len(cfgs), P["su_rounds"], P["su_iter"]))
     raw = {c[0]: [] for c in cfgs}
     wall = {c[0]: [] for c in cfgs}
+    flt = {c[0]: [] for c in cfgs}
     for r in range(P["su_rounds"]):
         for name, pre, n, le in cfgs:
             # stderr to /dev/null: the shim's log lines (if any) still cost their write()
@@ -488,13 +489,15 @@ def bench_startup(P, shim, B):
             d = kv(cp.stdout)
             raw[name].append(d["cpu_us"])
             wall[name].append(d["us"])
+            flt[name].append(d.get("minflt"))
         if r % 5 == 4 or r == P["su_rounds"] - 1:
             log("  round %d/%d: CPU %s" % (r + 1, P["su_rounds"], ", ".join(
                 "%s %.0fus" % (c[0], raw[c[0]][-1]) for c in cfgs)))
     big = SU_NS[-1]
     rounds = range(P["su_rounds"])
     out = {"cfgs": [c[0] for c in cfgs], "abs": {k: summ(v) for k, v in raw.items()},
-           "wall": {k: summ(v) for k, v in wall.items()}}
+           "wall": {k: summ(v) for k, v in wall.items()},
+           "minflt": {k: summ(v) for k, v in flt.items()}}
     out["ratio_none"] = {k: summ([raw[k][i] / raw["none"][i] for i in rounds]) for k in raw}
     out["wall_ratio_none"] = {k: summ([wall[k][i] / wall["none"][i] for i in rounds]) for k in raw}
     out["inert_minus_empty"] = summ([raw["inert"][i] - raw["empty"][i] for i in rounds])
@@ -588,12 +591,23 @@ def profile_startup(shim, B):
 
 def inert_why(su):
     ld = su.get("loader") or {}
-    parts = ["the A/A difference (no preload vs no preload) spans %s µs in this run" % fmt(su["aa"], 1)]
+    parts = ["the A/A difference (no preload vs no preload) is %s µs in this run, so single rounds"
+             " scatter by tens of µs; the median's standard error is %.1f µs"
+             % (fmt(su["aa"], 1), su["inert_minus_empty"].get("se", 0))]
     if ld.get("inert", {}).get("cycles") and ld.get("empty", {}).get("cycles") and ld.get("mhz"):
         d = (ld["inert"]["cycles"]["med"] - ld["empty"]["cycles"]["med"]) / ld["mhz"]
-        parts.append("the loader spends about %.0f µs more on the shim than on the empty .so"
-                     " (%s relocations against %s, more segments to map; LD_DEBUG=statistics)"
-                     % (d, ld["inert"]["relocs"], ld["empty"]["relocs"]))
+        if d >= 1.5:
+            parts.append("the loader spends about %.0f µs more on the shim than on the empty .so"
+                         " (%s relocations against %s, more segments to map; LD_DEBUG=statistics)"
+                         % (d, ld["inert"]["relocs"], ld["empty"]["relocs"]))
+        else:
+            parts.append("the loader itself takes about as long for the shim as for the empty .so"
+                         " (%+.0f µs, LD_DEBUG=statistics)" % d)
+    fl = su.get("minflt") or {}
+    if fl.get("inert") and fl.get("empty") and fl["inert"]["med"] - fl["empty"]["med"] >= 2:
+        parts.append("the child takes %.0f more page faults with the shim than with the empty .so"
+                     " (%.0f against %.0f per run: more pages of code and data to map and touch)"
+                     % (fl["inert"]["med"] - fl["empty"]["med"], fl["inert"]["med"], fl["empty"]["med"]))
     if ld.get("dlsym_cold_us"):
         parts.append("the constructor resolves all its hooked functions with dlsym(RTLD_NEXT)"
                      " before it reads LISTEN_PID, %s µs cold" % fmt(ld["dlsym_cold_us"], 1))
@@ -908,7 +922,7 @@ def loadavg():
 
 def verdict(ok):
     if ok is None:
-        return "**inconclusive** (within the A/A noise)"
+        return "**inconclusive** (the miss is within this run's noise)"
     return "**holds**" if ok else "**does not hold**"
 
 
@@ -1011,6 +1025,15 @@ def write_report(R, out_dir, bin_dir):
                     fmt(x["rps"], 0), fmt(x["p50"], 3), fmt(x["p99"], 2), fmt(x.get("cpu"), 2),
                     x["errors"]))
             a("")
+            c = rr["control"]
+            if mode == "keepalive" and c["rps_ratio"] and c["p99_ratio"]:
+                a("Resolution of this run: the A/A control (two identical native servers) differs by"
+                  " %.3f–%.3f in requests/s and %.2f–%.2f in p99 across rounds, and by %s in server"
+                  " CPU per request; a setup whose ratio stays inside those ranges cannot be told"
+                  " from native here." % (c["rps_ratio"]["min"], c["rps_ratio"]["max"],
+                                          c["p99_ratio"]["min"], c["p99_ratio"]["max"],
+                                          fmt(c.get("cpu_ratio"))))
+                a("")
             if rr.get("dual_vs_dualnative"):
                 a("Dual-stack, the shim's own share: shim on `[::]` / native nginx on `[::]`, requests/s"
                   " per round: %s." % fmt(rr["dual_vs_dualnative"]))
@@ -1098,11 +1121,11 @@ def write_report(R, out_dir, bin_dir):
                  "inert": "shim, inert (no LISTEN_*)", "none%d" % big: "no preload, %d inherited fds (kernel cost)" % big}
         for n in SU_NS:
             names["shim%d" % n] = "shim, %d inherited socket%s" % (n, "" if n == 1 else "s")
-        a("| configuration | CPU µs per run | ratio vs no preload | wall-clock µs per run (context) |")
-        a("|---|---|---|---|")
+        a("| configuration | CPU µs per run | ratio vs no preload | wall-clock µs per run (context) | child's page faults per run |")
+        a("|---|---|---|---|---|")
         for k in su["cfgs"]:
-            a("| %s | %s | %s | %s |" % (names[k], fmt(su["abs"][k], 1), fmt(su["ratio_none"][k]),
-                                        fmt(su["wall"][k], 0)))
+            a("| %s | %s | %s | %s | %s |" % (names[k], fmt(su["abs"][k], 1), fmt(su["ratio_none"][k]),
+                                             fmt(su["wall"][k], 0), fmt(su.get("minflt", {}).get(k), 0)))
         a("")
         a("| derived from CPU time (per round, then median) | µs |")
         a("|---|---|")
@@ -1206,14 +1229,17 @@ def write_report(R, out_dir, bin_dir):
     a("## How to run")
     a("")
     a("```sh")
-    a("bash scripts/bench           # full run (about 6–10 minutes on 2 cores)")
-    a("bash scripts/bench --quick   # smoke run, under 2 minutes")
+    a("bash scripts/bench           # full run (about 9 minutes on 2 cores); rewrites this file")
+    a("bash scripts/bench --head    # the same, with the shim built from the last commit only")
+    a("bash scripts/bench --quick   # smoke run, under 2 minutes; report in build-bench/bench/quick/")
     a("```")
     a("")
-    a("Run as root on Debian 12: it installs wrk, nginx-light, systemd and gnuplot-nox with"
-      " apt-get, builds the shim (Release) into `build-bench/` and the programs in `bench/`, runs"
+    a("Run as root on Debian 12: it installs wrk, nginx-light, systemd, gnuplot-nox (and"
+      " linux-perf for the profiles, if it can) with apt-get, builds the shim (Release) into"
+      " `build-bench/shim-build/` and the programs in `bench/` into `build-bench/bench/`, runs"
       " everything on loopback only, and rewrites this file and `docs/performance.png`. The raw"
-      " results are in `build-bench/bench/results-full.json`.")
+      " results are in `build-bench/bench/results-full.json`; `python3 bench/run.py --report-only"
+      " ...` rewrites the report from them.")
     a("")
     a("![figures](performance.png)")
     a("")
@@ -1264,26 +1290,30 @@ def targets(R):
                   " work the shim does per request." + noise + cpu_txt +
                   " Fix: rerun on an otherwise idle machine (more and longer rounds narrow the"
                   " spread), or pin wrk and nginx to separate cores (`taskset`) there.")
-        def judge(x, key, ok_fn):
-            """True/False, or None when a miss lies inside the A/A control's range."""
+        def judge(x, key, ok_fn, limit):
+            """True/False, or None when a miss is within two standard errors of the
+            median or inside the A/A control's range."""
             if not x[key]:
                 return False
             if ok_fn(x[key]["med"]):
                 return True
             c = ctrl[key]
-            return None if c and c["min"] <= x[key]["med"] <= c["max"] else False
+            miss = x[key]["med"] - limit
+            if abs(miss) <= 2 * x[key].get("se", 0) or (c and c["min"] <= x[key]["med"] <= c["max"]):
+                return None
+            return False
 
         s = k["shim"]
         T.append(dict(what="data path: shim / native requests/s ≥ 0.99",
                       measured=fmt(s["rps_ratio"]),
-                      ok=judge(s, "rps_ratio", lambda v: v >= 0.99), why=why_dp))
+                      ok=judge(s, "rps_ratio", lambda v: v >= 0.99, 0.99), why=why_dp))
         T.append(dict(what="data path: shim p99 latency within 5% of native (ratio ≤ 1.05)",
                       measured=fmt(s["p99_ratio"]),
-                      ok=judge(s, "p99_ratio", lambda v: v <= 1.05), why=why_dp))
+                      ok=judge(s, "p99_ratio", lambda v: v <= 1.05, 1.05), why=why_dp))
         d = k["dual"]
         T.append(dict(what="data path, dual-stack: shim / native requests/s ≥ 0.97",
                       measured=fmt(d["rps_ratio"]),
-                      ok=judge(d, "rps_ratio", lambda v: v >= 0.97),
+                      ok=judge(d, "rps_ratio", lambda v: v >= 0.97, 0.97),
                       why=("with keep-alive the dual-stack case adds work only per accepted"
                            " connection (the accept4() hook translates the v4-mapped address);"
                            " per request nothing. Against nginx on a native dual-stack [::] socket"
@@ -1296,7 +1326,9 @@ def targets(R):
         T.append(dict(what="close() on a non-registry fd: ≤ 5 ns added (every N)",
                       measured="%s ns at N=%d (worst N); vs a no-shim process: %s" % (
                           fmt(w["close_inproc"], 1), worst, fmt(w["close_cross"], 1)),
-                      ok=all(hcn(n)["close_inproc"]["med"] <= 5 for n in HC_NS),
+                      ok=(True if all(hcn(n)["close_inproc"]["med"] <= 5 for n in HC_NS) else
+                          None if all(hcn(n)["close_inproc"]["med"] - 5 <= 2 * hcn(n)["close_inproc"].get("se", 0)
+                                      for n in HC_NS) else False),
                       why=("the close() hook is one table load and an indirect call; a do-nothing"
                            " interposer adds %s ns here and the A/A comparison spans %s ns, so a"
                            " larger figure is either noise of that size or work in sda_fd_flags()"
@@ -1307,14 +1339,17 @@ def targets(R):
         T.append(dict(what="bind() on an address no inherited socket serves: ≤ 100 ns added (every N)",
                       measured="%s ns at N=%d (worst N); vs a no-shim process: %s" % (
                           fmt(w["bind_inproc"], 1), worst, fmt(w["bind_cross"], 1)),
-                      ok=all(v <= 100 for v in per.values()),
+                      ok=(True if all(v <= 100 for v in per.values()) else
+                          None if all(hcn(n)["bind_inproc"]["med"] - 100 <= 2 * hcn(n)["bind_inproc"].get("se", 0)
+                                      for n in HC_NS) else False),
                       why=bind_why(hc, per)))
     if "per_sock_shim" in su:
         T.append(dict(what="start-up, shim inert ≤ empty-.so floor + 10 µs",
-                      measured="%s µs CPU over the floor (wall clock: %s µs)" % (
-                          fmt(su["inert_minus_empty"], 1), fmt(su["wall_inert_minus_empty"], 1)),
+                      measured="%s µs CPU over the floor, ± %.1f (standard error of the median); wall clock: %s µs" % (
+                          fmt(su["inert_minus_empty"], 1), su["inert_minus_empty"].get("se", 0),
+                          fmt(su["wall_inert_minus_empty"], 1)),
                       ok=(True if su["inert_minus_empty"]["med"] <= 10 else
-                          None if su["inert_minus_empty"]["med"] - 10 <= (su["aa"]["max"] - su["aa"]["min"]) / 2
+                          None if su["inert_minus_empty"]["med"] - 10 <= 2 * su["inert_minus_empty"].get("se", 0)
                           else False),
                       why=inert_why(su)))
         T.append(dict(what="start-up ≤ 0.5 µs per inherited socket (the shim's share)",
@@ -1486,16 +1521,18 @@ def main():
                 if name not in a.only.split(","):
                     R[name] = {"error": "not run (--only)"}
                     continue
-                try:
-                    r = fn()
-                    if name == "datapath":
-                        r["ratios"] = {m: datapath_ratios(r, m) for m in ("keepalive", "close")}
-                    R[name] = r
-                except Exception as e:          # report it, go on with the rest
-                    log("%s FAILED: %r" % (name, e))
-                    R[name] = {"error": repr(e)}
-                finally:
-                    PROCS.stop_all()
+                for attempt in (1, 2):
+                    try:
+                        r = fn()
+                        if name == "datapath":
+                            r["ratios"] = {m: datapath_ratios(r, m) for m in ("keepalive", "close")}
+                        R[name] = r
+                        break
+                    except Exception as e:      # once more (a port taken meanwhile?), then report it
+                        log("%s FAILED (attempt %d): %r" % (name, attempt, e))
+                        R[name] = {"error": repr(e)}
+                    finally:
+                        PROCS.stop_all()
         finally:
             PROCS.stop_all()
         R["elapsed"] = time.monotonic() - T0

@@ -10,7 +10,8 @@
  * "us=<mean wall-clock µs per iteration>" and "cpu_us=<mean CPU µs per
  * iteration>": the parent's own CPU time (fork, wait) plus the child's user
  * and system time from wait4().  On a shared machine the CPU time is the
- * steadier figure: it does not count time spent waiting for a core. */
+ * steadier figure: it does not count time spent waiting for a core.
+ * "minflt=<the child's minor page faults per run>". */
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -54,7 +55,7 @@ int main(int argc, char **argv)
 	int ne = 0, nsock, listen_env;
 	long iter;
 	struct rlimit rl;
-	double t = 0, tc = 0, child_cpu = 0;
+	double t = 0, tc = 0, child_cpu = 0, minflt = 0;
 
 	if (argc != 6)
 		return fprintf(stderr, "usage: startup ITER PROG PRELOAD NSOCK LISTEN\n"), 2;
@@ -114,11 +115,14 @@ int main(int argc, char **argv)
 			fprintf(stderr, "startup: child failed (status %#x)\n", st);
 			return 2;
 		}
-		if (i >= 0)
+		if (i >= 0) {
 			child_cpu += tv_us(&ru.ru_utime) + tv_us(&ru.ru_stime);
+			minflt += (double)ru.ru_minflt;
+		}
 	}
 	printf("us=%.3f\n", (now_us() - t) / (double)iter);
 	printf("cpu_us=%.3f\n",
 	       (clock_us(CLOCK_PROCESS_CPUTIME_ID) - tc + child_cpu) / (double)iter);
+	printf("minflt=%.1f\n", minflt / (double)iter);
 	return 0;
 }
