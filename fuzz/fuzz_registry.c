@@ -7,15 +7,17 @@
  *
  *   0. port 0 (inet) and unnamed unix addresses never match;
  *   1. map: the bind address is in SDADOPT_MAP -> the first usable entry
- *      (LISTEN_FDS order) with that name, a matching type and the same kind
- *      (inet or unix); no such entry -> fall through;
+ *      (LISTEN_FDS order) with that name, a matching type and a family the
+ *      app's socket can hold (below); no such entry -> fall through;
  *   2. exact: same family, address, port/path, type;
  *   3. wildcard: (inet, want not itself a wildcard) an entry on the
  *      wildcard of the same family, same port and type;
  *   4. dual-stack: an AF_INET want, an AF_INET6 [::] entry (scope 0), not
  *      V6ONLY, same port and type;
- *   5. with SDA_POLICY_PORT: any inet entry of the same port and type, the
- *      want's own family first.
+ *   5. with SDA_POLICY_PORT: an inet entry of the same port and type, of
+ *      the want's own family, else (IPv4 want) a dual-stack IPv6 one.
+ * A family the app's socket can hold: its own, or for an IPv4 bind an IPv6
+ * socket that is not V6ONLY (never IPv6 on IPv4, nor IPv4 on V6ONLY).
  * Type 0 means any type.  Among several candidates of rules 2-4 the one with
  * the lowest (type, fd) wins: "binds get the lowest fd" (the shim's warning
  * about duplicate addresses promises it).  An IPv6 scope id only names
@@ -177,6 +179,11 @@ static int type_ok(const struct sda_sock *s, int type)
 	return type == 0 || s->type == type;
 }
 
+static int family_fits(int family, const struct sda_sock *s)
+{
+	return s->family == family || (family == AF_INET && s->family == AF_INET6 && !s->v6only);
+}
+
 /* lowest (type, fd) */
 static int better(const struct sda_sock *a, const struct sda_sock *b)
 {
@@ -224,7 +231,7 @@ static void oracle(const struct sda_registry *r, const struct sda_map *map, int 
 			const struct sda_sock *s = &r->e[i];
 
 			if (s->usable && strcmp(s->name, map->e[m].name) == 0 && type_ok(s, type) &&
-			    is_inet(s->family) == is_inet(w->family)) {
+			    family_fits(w->family, s)) {
 				x->best = (long)i;
 				x->how = SDA_MATCH_MAP;
 				return;
@@ -246,14 +253,14 @@ static void oracle(const struct sda_registry *r, const struct sda_map *map, int 
 		}
 	}
 	if (policy == SDA_POLICY_PORT && is_inet(w->family)) {
-		for (int pass = 0; pass < 2; pass++) {
-			int fam = pass == 0 ? w->family : w->family == AF_INET ? AF_INET6 : AF_INET;
+		for (int pass = 0; pass < (w->family == AF_INET ? 2 : 1); pass++) {
+			int fam = pass == 0 ? w->family : AF_INET6;
 
 			for (size_t i = 0; i < r->n; i++) {
 				const struct sda_sock *s = &r->e[i];
 
 				if (s->usable && s->family == fam && s->addr.port == w->port &&
-				    type_ok(s, type)) {
+				    type_ok(s, type) && family_fits(w->family, s)) {
 					x->best = -1;
 					x->how = SDA_MATCH_PORT;
 					x->any_family = fam;
@@ -311,7 +318,7 @@ static void check_query(const struct sda_registry *r, const struct sda_map *map,
 	else
 		FZ_CHECK(check,
 			 r->e[got].family == x.any_family && r->e[got].addr.port == w->port &&
-				 type_ok(&r->e[got], type),
+				 type_ok(&r->e[got], type) && family_fits(w->family, &r->e[got]),
 			 "match(%s type %d) [port] = entry %ld: wrong port, type or family",
 			 fmt(w, b1), type, got);
 }
