@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-# Shared helpers for the real-daemon tests (sourced, not run).
+# Helpers for the real-daemon tests (sourced, not run).  Those tests/e2e
+# needs too are in tests/lib/common.sh, sourced below.
 #
 # Every test is run by ctest as:  bash TEST.sh /path/to/libsdadopt.so MODE [CASE]
 #   MODE shim    systemd-socket-activate ... -E LD_PRELOAD=SHIM -- DAEMON ...
@@ -34,15 +35,9 @@ set -euo pipefail
 SHIM=${1:?usage: bash $0 /path/to/libsdadopt.so shim|noshim [CASE]}
 MODE=${2:?usage: bash $0 /path/to/libsdadopt.so shim|noshim [CASE]}
 CASE=${3:-}
-DAEMONS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-PY=/usr/bin/python3             # Debian's python, never a pyenv/venv wrapper
-CLIENT=$DAEMONS_DIR/client.py
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"   # PY, CLIENT, ADOPT_RE, note/fail/pass, ...
 SSA=/usr/bin/systemd-socket-activate
-ADOPT_RE='sdadopt: info: adopted'
-
-note() { printf '# %s\n' "$*" >&2; }
-fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
-pass() { printf 'PASS: %s\n' "$*" >&2; }
 
 case $MODE in
 shim | noshim) ;;
@@ -58,28 +53,22 @@ need /usr/bin/timeout coreutils
 need "$PY" python3
 need /usr/bin/awk mawk
 need /usr/bin/ss iproute2
-[[ -f $SHIM ]] || fail "shim not found: $SHIM"
-SHIM=$(readlink -f "$SHIM")
+resolve_shim
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/sdadopt-daemons.XXXXXX")
+STOP=stop_tree                  # cleanup stops each process with its tree
+LOGS+=('*/*.log')               # and shows the daemons' own logs too,
+LOG_TAIL=60                     # the last 60 lines of each
+make_work daemons
 chmod 755 "$WORK"               # daemons drop privileges (nginx workers: nobody)
-STARTED=()                      # PIDs this test started (and must stop)
 
 # ---------------------------------------------------------------- processes
-
-# alive PID: the process exists and is not a zombie.
-alive() {
-	local st
-	st=$(awk '{ sub(/^.*\) /, ""); print $1 }' "/proc/$1/stat" 2>/dev/null) || return 1
-	[[ -n $st && $st != Z && $st != X ]]
-}
 
 dead() { ! alive "$1"; }
 
 # stopped PID: the process is in the stopped state (SIGSTOP).
 stopped() {
 	local st
-	st=$(awk '{ sub(/^.*\) /, ""); print $1 }' "/proc/$1/stat" 2>/dev/null) || return 1
+	st=$(proc_state "$1") || return 1
 	[[ $st == T ]]
 }
 
@@ -93,21 +82,6 @@ tree() {
 	local c
 	echo "$1"
 	for c in $(children "$1"); do tree "$c"; done
-}
-
-# forget PID: drop it from STARTED (once reaped, its PID may be reused).
-forget() {
-	local p keep=()
-	for p in ${STARTED[@]+"${STARTED[@]}"}; do [[ $p == "$1" ]] || keep+=("$p"); done
-	STARTED=(${keep[@]+"${keep[@]}"})
-}
-
-# reap PID: wait for a child we started (the caller bounds how long it may
-# run); its exit status goes to REAPED.
-reap() {
-	REAPED=0
-	wait "$1" || REAPED=$?
-	forget "$1"
 }
 
 # Stop one process we started and everything under it: CONT (it may be
@@ -126,68 +100,7 @@ stop_tree() {
 	wait "$pid" 2>/dev/null || true
 }
 
-cleanup() {
-	local rc=$? p f
-	trap - EXIT
-	for p in ${STARTED[@]+"${STARTED[@]}"}; do stop_tree "$p"; done
-	if ((rc != 0)); then
-		for f in "$WORK"/*.log "$WORK"/*.out "$WORK"/*.err "$WORK"/*/*.log; do
-			[[ -f $f ]] || continue
-			printf '\n----- %s -----\n' "${f#"$WORK"/}" >&2
-			tail -n 60 "$f" >&2 || true
-		done
-	fi
-	rm -rf "$WORK"
-	exit "$rc"
-}
-trap cleanup EXIT
-
-# wait_for SECONDS DESCRIPTION CMD...: poll CMD until it succeeds, or fail.
-wait_for() {
-	local secs=$1 what=$2 end
-	shift 2
-	end=$((SECONDS + secs))
-	until "$@"; do
-		((SECONDS < end)) || fail "timed out after ${secs}s waiting for: $what"
-		sleep 0.05
-	done
-}
-
 # ------------------------------------------------------------------ sockets
-
-# A free TCP/UDP port (IPv4 and IPv6) outside the usual ephemeral range.
-pick_port() {
-	local p hex
-	while :; do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
-		printf -v hex ':%04X ' "$p"
-		if ! cat /proc/net/tcp /proc/net/tcp6 /proc/net/udp /proc/net/udp6 2>/dev/null | grep -q "$hex"; then
-			echo "$p"
-			return
-		fi
-	done
-}
-
-have_ipv6_loopback() {
-	grep -q '^00000000000000000000000000000001 ' /proc/net/if_inet6 2>/dev/null
-}
-
-# sock_inode PID FD: inode of the socket at that fd (fails if not a socket).
-sock_inode() {
-	local l
-	l=$(readlink "/proc/$1/fd/$2" 2>/dev/null) || return 1
-	[[ $l =~ ^socket:\[([0-9]+)\]$ ]] || return 1
-	echo "${BASH_REMATCH[1]}"
-}
-
-# fds_with_inode PID INODE: the fds of PID that are that socket.
-fds_with_inode() {
-	local f
-	for f in /proc/"$1"/fd/*; do
-		[[ $(readlink "$f" 2>/dev/null) == "socket:[$2]" ]] && echo "${f##*/}"
-	done
-	return 0
-}
 
 # socket_inodes PID: the inodes of every socket PID holds.
 socket_inodes() {
@@ -196,28 +109,6 @@ socket_inodes() {
 		l=$(readlink "$f" 2>/dev/null) || continue
 		[[ $l =~ ^socket:\[([0-9]+)\]$ ]] && echo "${BASH_REMATCH[1]}"
 	done | sort -u
-}
-
-# net_inodes KIND WHERE: inodes the kernel lists for a bound endpoint.
-#   tcp PORT   -> LISTEN sockets on PORT (IPv4 and IPv6)
-#   udp PORT   -> sockets bound to PORT (IPv4 and IPv6)
-#   unix PATH  -> listening unix sockets named PATH
-net_inodes() {
-	case $1 in
-	tcp | udp)
-		local hex
-		printf -v hex '%04X' "$2"
-		awk -v port="$hex" -v kind="$1" 'FNR > 1 {
-			split($2, a, ":")
-			if (a[2] == port && (kind == "udp" || $4 == "0A")) print $10
-		}' /proc/net/"$1" /proc/net/"$1"6 2>/dev/null
-		;;
-	unix)
-		# Num RefCount Protocol Flags Type St Inode Path; Flags 00010000 = listening
-		awk -v path="$2" 'NR > 1 && $8 == path && $4 == "00010000" { print $7 }' /proc/net/unix
-		;;
-	*) fail "net_inodes: bad kind $1" ;;
-	esac
 }
 
 # all_listening_inodes: every listening TCP/unix socket and every bound UDP
@@ -268,14 +159,6 @@ start_activator() {
 	STARTED+=($!)
 }
 
-# activator_ready: fd 3 of the activator is a socket the kernel lists for
-# KIND WHERE.
-activator_ready() {
-	local ino
-	ino=$(sock_inode "$SA_PID" 3) || return 1
-	net_inodes "$KIND" "$WHERE" | grep -qx "$ino"
-}
-
 # activate CONFIGURE_FN: call CONFIGURE_FN (which picks ports and sets
 # SA_OPTS, SERVER, KIND, WHERE), start the activator, wait until it listens;
 # retry with new ports when it found its address taken.  Sets SA_PID and
@@ -287,7 +170,7 @@ activate() {
 		start_activator
 		SA_PID=${STARTED[-1]}
 		end=$((SECONDS + 20))
-		while ! activator_ready; do
+		while ! activator_ready "$SA_PID" 3 "$KIND" "$WHERE"; do
 			if ! alive "$SA_PID"; then
 				reap "$SA_PID"
 				if grep -qi 'address already in use' "$WORK/server.err" 2>/dev/null; then
@@ -317,11 +200,7 @@ first_request() {
 	local exe q
 	kill -STOP "$SA_PID"
 	wait_for 10 "the activator to stop" stopped "$SA_PID"
-	timeout 60 "$PY" "$CLIENT" --marker "$WORK/first.sent" "$@" \
-		>"$WORK/first.out" 2>"$WORK/first.err" &
-	FIRST_PID=$!
-	STARTED+=("$FIRST_PID")
-	wait_for 20 "the first request to be sent" test -e "$WORK/first.sent"
+	send_first "$@"
 	exe=$(readlink "/proc/$SA_PID/exe")
 	[[ $exe == "$SSA" ]] || fail "pid $SA_PID is already $exe: the request was not made before the daemon started"
 	q=$(queued "$KIND" "$INODE")
@@ -329,13 +208,6 @@ first_request() {
 		fail "the first request is not queued on socket:[$INODE] (queue: '${q}')"
 	note "first request sent while pid $SA_PID is still $exe (frozen); queued on socket:[$INODE]: $q"
 	kill -CONT "$SA_PID"
-}
-
-# first_reply: wait for the first client (bounded by its timeout); its exit
-# status goes to FIRST_STATUS, its output is $WORK/first.out.
-first_reply() {
-	reap "$FIRST_PID"
-	FIRST_STATUS=$REAPED
 }
 
 # server_is EXE_GLOB: the activator's PID now runs the daemon.
@@ -386,15 +258,6 @@ assert_adopted() {
 			note "worker $p holds socket:[$INODE] at fd(s) ${own[*]}"
 		done
 	fi
-}
-
-# adoption_count: how many adoption log lines the daemon wrote to stderr.
-adoption_count() { grep -c -- "$ADOPT_RE" "$WORK/server.err" || true; }
-
-assert_log_count() {
-	local n
-	n=$(adoption_count)
-	[[ $n == "$1" ]] || fail "expected $1 adoption log line(s) on stderr, found $n"
 }
 
 # assert_log_prefix PROG: every shim log line is "PROG[PID]: sdadopt: LEVEL: "

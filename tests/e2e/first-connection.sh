@@ -25,21 +25,17 @@ start_retrying 20 launch
 INODE=$(sock_inode "$SA_PID" 3)
 
 # Connect and send the request while no server exists yet.
-timeout 60 "$PY" "$CLIENT" --marker "$WORK/sent" "http:127.0.0.1:$PORT" \
-	>"$WORK/response.out" 2>"$WORK/client.err" &
-CLIENT_PID=$!
-STARTED+=("$CLIENT_PID")
-wait_for 20 "the request to be sent" test -e "$WORK/sent"
+send_first --wait 20 "http:127.0.0.1:$PORT"   # -> $WORK/first.out
 exe=$(readlink "/proc/$SA_PID/exe")
 [[ $exe != */python3* ]] || fail "the server had started before the request was sent"
 note "request sent while pid $SA_PID is still $exe"
 
 # Release the server.  (Opening the FIFO blocks until sh opens it: bounded.)
 timeout 20 sh -c 'echo go > "$1"' sh "$WORK/gate" || fail "could not release the gate"
-reap "$CLIENT_PID"
-((REAPED == 0)) || fail "client failed (status $REAPED)"
-head -n1 "$WORK/response.out" | grep -q '^HTTP/1\.[01] 200' || fail "no 200 response"
-grep -q "$TOKEN" "$WORK/response.out" || fail "page not in the response"
+first_reply
+((FIRST_STATUS == 0)) || fail "client failed (status $FIRST_STATUS)"
+head -n1 "$WORK/first.out" | grep -q '^HTTP/1\.[01] 200' || fail "no 200 response"
+grep -q "$TOKEN" "$WORK/first.out" || fail "page not in the response"
 assert_adopted "$SA_PID" 3 "$INODE" tcp "$PORT"
 assert_log_count 1
 pass "the connection made before the server started was answered"

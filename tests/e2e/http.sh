@@ -23,7 +23,7 @@ esac
 case $FAMILY in
 ipv4) HOST=127.0.0.1 URLHOST=127.0.0.1 ;;
 ipv6)
-	grep -q '^00000000000000000000000000000001 ' /proc/net/if_inet6 2>/dev/null || {
+	have_ipv6_loopback || {
 		echo "SKIP: no ::1 on this machine" >&2
 		exit 77
 	}

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-# Shared helpers for the end-to-end tests (sourced, not run).
+# Helpers for the end-to-end tests (sourced, not run).  Those tests/daemons
+# needs too are in tests/lib/common.sh, sourced below.
 #
 # Every test is run by ctest as:  bash TEST.sh /path/to/libsdadopt.so
 # and drives the real systemd-socket-activate (systemd 252 on Debian 12).
@@ -20,14 +21,9 @@ set -euo pipefail
 
 SHIM=${1:?usage: bash $0 /path/to/libsdadopt.so}
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-PY=/usr/bin/python3             # Debian's python, never a pyenv/venv wrapper
+# shellcheck source=../lib/common.sh
+source "$E2E_DIR/../lib/common.sh"   # PY, CLIENT, ADOPT_RE, note/fail/pass, ...
 SERVERS=$E2E_DIR/servers.py
-CLIENT=$E2E_DIR/client.py
-ADOPT_RE='sdadopt: info: adopted'
-
-note() { printf '# %s\n' "$*" >&2; }
-fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
-pass() { printf 'PASS: %s\n' "$*" >&2; }
 
 # Missing tools: fail under CI (scripts/setup installs them), skip otherwise.
 need() {
@@ -41,8 +37,7 @@ need() {
 	done
 }
 need systemd-socket-activate timeout "$PY" mkfifo readlink awk
-[[ -f $SHIM ]] || fail "shim not found: $SHIM"
-SHIM=$(readlink -f "$SHIM")
+resolve_shim
 # What the servers preload: the shim, after the sanitizer runtime when the
 # shim was built with SDADOPT_SANITIZE (CMakeLists.txt sets the variable).
 PRELOAD=$SHIM
@@ -51,127 +46,7 @@ if [[ -n ${SDADOPT_E2E_PRELOAD_FIRST:-} ]]; then
 	PRELOAD=$SDADOPT_E2E_PRELOAD_FIRST:$SHIM
 fi
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/sdadopt-e2e.XXXXXX")
-STARTED=()     # PIDs this test started (and must stop)
-
-# forget PID: drop it from STARTED (once reaped, its PID may be reused).
-forget() {
-	local p keep=()
-	for p in ${STARTED[@]+"${STARTED[@]}"}; do [[ $p == "$1" ]] || keep+=("$p"); done
-	STARTED=(${keep[@]+"${keep[@]}"})
-}
-
-# reap PID: wait for a child we started (the caller bounds how long it may
-# run); its exit status goes to REAPED.
-reap() {
-	REAPED=0
-	wait "$1" || REAPED=$?
-	forget "$1"
-}
-
-# Stop one process we started: TERM, bounded wait, then KILL; reap it.
-stop_pid() {
-	local pid=$1 end=$((SECONDS + 10))
-	if alive "$pid"; then
-		kill -TERM "$pid" 2>/dev/null || true
-		while alive "$pid" && ((SECONDS < end)); do sleep 0.05; done
-		if alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
-	fi
-	wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-	local rc=$? p f
-	trap - EXIT
-	for p in ${STARTED[@]+"${STARTED[@]}"}; do stop_pid "$p"; done
-	if ((rc != 0)); then
-		for f in "$WORK"/*.log "$WORK"/*.out "$WORK"/*.err; do
-			[[ -f $f ]] || continue
-			printf '\n----- %s -----\n' "${f##*/}" >&2
-			cat "$f" >&2 || true
-		done
-	fi
-	rm -rf "$WORK"
-	exit "$rc"
-}
-trap cleanup EXIT
-
-# alive PID: the process exists and is not a zombie.
-alive() {
-	local st
-	st=$(awk '{ sub(/^.*\) /, ""); print $1 }' "/proc/$1/stat" 2>/dev/null) || return 1
-	[[ -n $st && $st != Z && $st != X ]]
-}
-
-# wait_for SECONDS DESCRIPTION CMD...: poll CMD until it succeeds, or fail.
-wait_for() {
-	local secs=$1 what=$2 end
-	shift 2
-	end=$((SECONDS + secs))
-	until "$@"; do
-		((SECONDS < end)) || fail "timed out after ${secs}s waiting for: $what"
-		sleep 0.05
-	done
-}
-
-# A free-looking TCP/UDP port outside the usual ephemeral range.
-pick_port() {
-	local p hex
-	while :; do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
-		printf -v hex ':%04X ' "$p"
-		if ! grep -qs "$hex" /proc/net/tcp /proc/net/tcp6 /proc/net/udp /proc/net/udp6; then
-			echo "$p"
-			return
-		fi
-	done
-}
-
-# sock_inode PID FD: inode of the socket at that fd (fails if not a socket).
-sock_inode() {
-	local l
-	l=$(readlink "/proc/$1/fd/$2" 2>/dev/null) || return 1
-	[[ $l =~ ^socket:\[([0-9]+)\]$ ]] || return 1
-	echo "${BASH_REMATCH[1]}"
-}
-
-# fds_with_inode PID INODE: the fds of PID that are that socket.
-fds_with_inode() {
-	local f
-	for f in /proc/"$1"/fd/*; do
-		[[ $(readlink "$f" 2>/dev/null) == "socket:[$2]" ]] && echo "${f##*/}"
-	done
-	return 0
-}
-
-# net_inodes KIND WHERE: inodes the kernel lists for a bound endpoint.
-#   tcp PORT   -> LISTEN sockets on PORT (IPv4 and IPv6)
-#   udp PORT   -> sockets bound to PORT (IPv4 and IPv6)
-#   unix PATH  -> listening unix sockets named PATH (or @abstract)
-net_inodes() {
-	case $1 in
-	tcp | udp)
-		local hex
-		printf -v hex '%04X' "$2"
-		awk -v port="$hex" -v kind="$1" 'FNR > 1 {
-			split($2, a, ":")
-			if (a[2] == port && (kind == "udp" || $4 == "0A")) print $10
-		}' /proc/net/"$1" /proc/net/"$1"6 2>/dev/null
-		;;
-	unix)
-		# Num RefCount Protocol Flags Type St Inode Path; Flags 00010000 = listening
-		awk -v path="$2" 'NR > 1 && $8 == path && $4 == "00010000" { print $7 }' /proc/net/unix
-		;;
-	*) fail "net_inodes: bad kind $1" ;;
-	esac
-}
-
-# Once the activator is up: fd N is a socket and the kernel lists it bound/listening.
-activator_ready() { # PID FD KIND WHERE
-	local ino
-	ino=$(sock_inode "$1" "$2") || return 1
-	grep -qx "$ino" <<<"$(net_inodes "$3" "$4")"
-}
+make_work e2e   # WORK, STARTED; the EXIT trap stops them (stop_pid), shows the logs
 
 # start_retrying SECS LAUNCH_FN: call LAUNCH_FN (which picks its ports, starts
 # the activator in the background with `&`, and appends $! to STARTED); set
@@ -200,9 +75,6 @@ start_retrying() {
 	fail "could not find free ports in 8 tries"
 }
 
-# adoption_count: how many adoption log lines the server wrote to stderr.
-adoption_count() { grep -c -- "$ADOPT_RE" "$WORK/server.err" || true; }
-
 # assert_adopted PID INHFD INODE KIND WHERE [APPFD]
 # ADOPTION PROVEN BY INODE: INODE is the socket systemd-socket-activate
 # created and handed over as fd INHFD (3, 4, ...; recorded before the exec).
@@ -225,13 +97,6 @@ assert_adopted() {
 		[[ $(sock_inode "$pid" "$appfd") == "$ino" ]] || fail "the server's own fd $appfd is not the inherited socket [$ino]"
 	fi
 	note "$kind $where: inherited fd $inh = socket:[$ino]; server's own fd(s) ${own[*]} = socket:[$ino]; kernel lists only [$ino]"
-}
-
-# assert_log_count N: the adoption line appears exactly N times.
-assert_log_count() {
-	local n
-	n=$(adoption_count)
-	[[ $n == "$1" ]] || fail "expected $1 adoption log line(s) on stderr, found $n"
 }
 
 # server_fd SPEC: the fd number servers.py last reported for the socket SPEC.

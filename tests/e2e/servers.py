@@ -26,26 +26,12 @@ import socket
 import sys
 import threading
 
-KINDS = {
-    "tcp": socket.SOCK_STREAM,
-    "udp": socket.SOCK_DGRAM,
-    "unix": socket.SOCK_STREAM,
-    "seqpacket": socket.SOCK_SEQPACKET,
-}
-
-
-def parse(spec):
-    kind, _, where = spec.partition(":")
-    if kind not in KINDS or not where:
-        sys.exit("bad spec: " + spec)
-    if kind in ("tcp", "udp"):
-        host, _, port = where.rpartition(":")
-        if host.startswith("["):
-            return kind, socket.AF_INET6, (host[1:-1], int(port))
-        return kind, socket.AF_INET, (host, int(port))
-    if where.startswith("@"):
-        return kind, socket.AF_UNIX, "\0" + where[1:]
-    return kind, socket.AF_UNIX, where
+# The spec syntax is the shared client's (tests/lib/client.py): KINDS, parse.
+# No __pycache__ in the source tree (the activator does not pass
+# PYTHONDONTWRITEBYTECODE on).
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from client import KINDS, parse  # noqa: E402
 
 
 def make(spec):

@@ -112,7 +112,7 @@ for i in "${!KINDS[@]}"; do INODES+=("$(sock_inode "$SA_PID" $((3 + i)))"); done
 note "systemd-socket-activate (pid $SA_PID) ${SA_OPTS[*]}: inherited socket(s) ${INODES[*]}"
 
 # talk SPEC MSG... -> the replies, one per line (the first call wakes the activator)
-talk() { timeout 30 "$PY" "$CLIENT" "$@" 2>>"$WORK/client.err"; }
+talk() { timeout 30 "$PY" "$CLIENT" --wait 20 "$@" 2>>"$WORK/client.err"; }
 
 expect_echo() { # SPEC MSG...
 	local spec=$1 got want=""
