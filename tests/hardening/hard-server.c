@@ -21,6 +21,11 @@
  *                      prefixed "child: "; then "forkexec status N"
  *     --spawn          the same through posix_spawn: prefix "spawn: "
  *     --system         the same through system(3): prefix "system: "
+ *     --close-all HOW  close every fd >= 3 as a daemon does before it binds:
+ *                      loop (close() up to 4096), range (close_range), from
+ *                      (closefrom), cloexec (close_range CLOSE_RANGE_CLOEXEC),
+ *                      unshare (close_range CLOSE_RANGE_UNSHARE), dup2 (dup2
+ *                      /dev/null onto every fd 3..63, then close them)
  *     --cloexec        later --bind sockets are SOCK_CLOEXEC
  *     --maps           "shim mapped yes|no" (is a libsdadopt* in our maps?)
  *     --secure         "at_secure N" (getauxval(AT_SECURE))
@@ -41,6 +46,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <linux/close_range.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -319,6 +325,31 @@ int main(int argc, char **argv)
 			child_report("spawn");
 		} else if (!strcmp(o, "--system")) {
 			child_report("system");
+		} else if (!strcmp(o, "--close-all") && i + 1 < argc) {
+			const char *how = argv[++i];
+			int r = 0;
+
+			if (!strcmp(how, "loop")) {
+				for (int fd = 3; fd < 4096; fd++)
+					close(fd);
+			} else if (!strcmp(how, "range")) {
+				r = close_range(3, ~0U, 0);
+			} else if (!strcmp(how, "from")) {
+				closefrom(3);
+			} else if (!strcmp(how, "cloexec")) {
+				r = close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+			} else if (!strcmp(how, "unshare")) {
+				r = close_range(3, ~0U, CLOSE_RANGE_UNSHARE);
+			} else if (!strcmp(how, "dup2")) {
+				int nul = open("/dev/null", O_RDONLY);
+
+				for (int fd = 3; fd < 64; fd++)
+					if (fd != nul && dup2(nul, fd) < 0)
+						r = -1;
+				for (int fd = 3; fd < 64; fd++)
+					close(fd);
+			}
+			printf("closeall %s %s\n", how, r == 0 ? "ok" : strerrorname_np(errno));
 		} else if (!strcmp(o, "--cloexec")) {
 			sock_flags = SOCK_CLOEXEC;
 		} else if (!strcmp(o, "--maps")) {
