@@ -287,7 +287,7 @@ assert_not_adopted() {
 		reap "$SA_PID"
 		status=$REAPED
 		((status != 0)) || fail "daemon exited with status 0 without the shim"
-		cat "$WORK/server.err" "$WORK/server.out" | grep -qi 'address already in use' ||
+		grep -qi 'address already in use' "$WORK/server.err" "$WORK/server.out" ||
 			fail "daemon died (status $status) without the shim, but not with EADDRINUSE"
 		first_reply
 		if grep -Eq -- "$want" "$WORK/first.out"; then

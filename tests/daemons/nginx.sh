@@ -123,7 +123,7 @@ fi
 # (a) the queued first request
 first_reply
 ((FIRST_STATUS == 0)) || fail "first request: client status $FIRST_STATUS"
-head -n1 "$WORK/first.out" | grep -q '^HTTP/1\.[01] 200' || fail "first request: no 200 response"
+head -n1 "$WORK/first.out" | grep >/dev/null '^HTTP/1\.[01] 200' || fail "first request: no 200 response"
 grep -q "^$TOKEN " "$WORK/first.out" || fail "first request: not nginx's answer"
 server_is /usr/sbin/nginx
 
@@ -152,7 +152,7 @@ ipv4-* | ipv6-* | reuseport)
 	fi
 	;;
 dualstack | dualstack-debian)
-	grep -- "$ADOPT_RE" "$WORK/server.err" | grep -q 'for bind(0\.0\.0\.0:'"$PORT"') \[dual-stack' ||
+	grep -- "$ADOPT_RE" "$WORK/server.err" | grep >/dev/null 'for bind(0\.0\.0\.0:'"$PORT"') \[dual-stack' ||
 		fail "the 0.0.0.0:$PORT bind was not adopted by the dual-stack rule"
 	grep -qx "$TOKEN 127.0.0.1" <(tail -n1 "$WORK/first.out") ||
 		fail "first request: nginx saw the client as '$(tail -n1 "$WORK/first.out" | cut -d' ' -f2)', not 127.0.0.1"
@@ -171,7 +171,7 @@ dualstack | dualstack-debian)
 	done
 	assert_adopted "$WORKERS"
 	if [[ $CASE == dualstack-debian ]]; then
-		grep -- "$ADOPT_RE" "$WORK/server.err" | grep -qF "for bind([::]:$PORT) [exact, translating addresses to IPv4]" ||
+		grep -- "$ADOPT_RE" "$WORK/server.err" | grep -F >/dev/null "for bind([::]:$PORT) [exact, translating addresses to IPv4]" ||
 			fail "the [::]:$PORT bind was not adopted"
 		assert_log_count 2
 	else

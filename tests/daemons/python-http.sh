@@ -27,7 +27,7 @@ fi
 
 first_reply
 ((FIRST_STATUS == 0)) || fail "first request: client status $FIRST_STATUS"
-head -n1 "$WORK/first.out" | grep -q '^HTTP/1\.[01] 200' || fail "first request: no 200 response"
+head -n1 "$WORK/first.out" | grep >/dev/null '^HTTP/1\.[01] 200' || fail "first request: no 200 response"
 grep -q "$TOKEN" "$WORK/first.out" || fail "first request: page not served"
 server_is '*/python3*'
 assert_adopted

@@ -34,7 +34,7 @@ note "request sent while pid $SA_PID is still $exe"
 timeout 20 sh -c 'echo go > "$1"' sh "$WORK/gate" || fail "could not release the gate"
 first_reply
 ((FIRST_STATUS == 0)) || fail "client failed (status $FIRST_STATUS)"
-head -n1 "$WORK/first.out" | grep -q '^HTTP/1\.[01] 200' || fail "no 200 response"
+head -n1 "$WORK/first.out" | grep >/dev/null '^HTTP/1\.[01] 200' || fail "no 200 response"
 grep -q "$TOKEN" "$WORK/first.out" || fail "page not in the response"
 assert_adopted "$SA_PID" 3 "$INODE" tcp "$PORT"
 assert_log_count 1

@@ -60,6 +60,6 @@ timeout 30 curl -gsS --max-time 25 -o "$WORK/body2" "http://$URLHOST:$PORT/index
 grep -q "$TOKEN" "$WORK/body2" || fail "second GET: page not served"
 assert_adopted "$SA_PID" 3 "$INODE" tcp "$PORT"
 assert_log_count 1
-grep -- "$ADOPT_RE" "$WORK/server.err" | grep -qF "$URLHOST:$PORT" ||
+grep -- "$ADOPT_RE" "$WORK/server.err" | grep -F >/dev/null "$URLHOST:$PORT" ||
 	fail "the adoption line does not name $URLHOST:$PORT"
 pass "http.server ($FAMILY${3:+, through $3}) adopted the activated socket and served two GETs"

@@ -157,9 +157,9 @@ unix | seqpacket)
 	[[ -S ${WHERES[0]} ]] || fail "the server's unlink() removed systemd's socket path ${WHERES[0]}"
 	;;
 fdname)
-	grep -- "$ADOPT_RE" "$WORK/server.err" | grep -F '"web"' | grep -qF "127.0.0.1:$PORT)" ||
+	grep -- "$ADOPT_RE" "$WORK/server.err" | grep -F '"web"' | grep -F >/dev/null "127.0.0.1:$PORT)" ||
 		fail "no adoption line names \"web\" for 127.0.0.1:$PORT"
-	grep -- "$ADOPT_RE" "$WORK/server.err" | grep -F '"admin"' | grep -qF "127.0.0.1:$PORT2)" ||
+	grep -- "$ADOPT_RE" "$WORK/server.err" | grep -F '"admin"' | grep -F >/dev/null "127.0.0.1:$PORT2)" ||
 		fail "no adoption line names \"admin\" for 127.0.0.1:$PORT2"
 	# The port-0 bind is the server's own socket, untouched by the shim.
 	eph=$(server_fd "tcp:127.0.0.1:0")
@@ -170,13 +170,13 @@ fdname)
 	expect_echo "tcp:127.0.0.1:$ephport" "ephemeral"
 	;;
 map)
-	grep -- "$ADOPT_RE" "$WORK/server.err" | grep -F '"web"' | grep -F "bind(127.0.0.1:$PORT2)" | grep -qF '[map]' ||
+	grep -- "$ADOPT_RE" "$WORK/server.err" | grep -F '"web"' | grep -F "bind(127.0.0.1:$PORT2)" | grep -F >/dev/null '[map]' ||
 		fail "no [map] adoption line for bind(127.0.0.1:$PORT2) onto \"web\""
 	[[ -z $(net_inodes tcp "$PORT2") ]] || fail "something listens on the mapped-from port $PORT2"
 	;;
 unused)
 	# The shim reports the never-adopted socket when the server starts serving.
-	grep -F 'warning: inherited fd 4 "spare"' "$WORK/server.err" | grep -qF 'was never adopted' ||
+	grep -F 'warning: inherited fd 4 "spare"' "$WORK/server.err" | grep -F >/dev/null 'was never adopted' ||
 		fail "no warning that inherited fd 4 \"spare\" was never adopted"
 	[[ $(net_inodes tcp "$PORT2") == "$(sock_inode "$SA_PID" 4)" ]] ||
 		fail "the unused inherited socket on port $PORT2 is no longer listening"
