@@ -91,11 +91,14 @@ __attribute__((constructor)) static void sda_init(void)
 	enum sda_level level;
 	int saved = errno, r, bad_level;
 
-	sda_real_resolve();
 	in.listen_pid = getenv("LISTEN_PID");
-	/* not activated, or running setuid: do nothing at all */
-	if (!in.listen_pid || getauxval(AT_SECURE))
+	/* not activated, or running setuid: do nothing at all (the one look-up
+	 * keeps close() off dlsym; the other hooks resolve on first use) */
+	if (!in.listen_pid || getauxval(AT_SECURE)) {
+		sda_real_resolve_close();
 		goto out;
+	}
+	sda_real_resolve();
 	in.listen_pidfdid = getenv("LISTEN_PIDFDID");
 	in.listen_fds = getenv("LISTEN_FDS");
 	in.listen_fdnames = getenv("LISTEN_FDNAMES");

@@ -40,6 +40,14 @@ static void resolve(void)
 	}
 }
 
+void sda_real_resolve_close(void)
+{
+	void *p = dlsym(RTLD_NEXT, "close");
+
+	if (p != (void *)&close)
+		memcpy(&sda_real.close, &p, sizeof(p));
+}
+
 void sda_real_resolve(void)
 {
 	pthread_once(&resolve_once, resolve);

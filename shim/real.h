@@ -43,6 +43,8 @@ extern struct sda_real_table sda_real;
 
 /* Resolve every pointer with dlsym(RTLD_NEXT) once (thread-safe). */
 void sda_real_resolve(void);
+/* Only close(), for an inert start: the other hooks resolve on first use. */
+void sda_real_resolve_close(void);
 
 /* The real function, resolving on first use (for hooks that may run before
  * our constructor).  Never used by close(), which falls back to the system

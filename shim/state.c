@@ -34,6 +34,7 @@ static _Atomic size_t fd_hi;            /* highest fd ever flagged */
 static pid_t act_pid;                   /* the process LISTEN_PID named */
 static _Atomic int adopted_any;
 static const char *listen_env[4];       /* the original "LISTEN_...=" strings */
+static const char *listen_names = "(unset)";
 static char **handed_down;             /* the environment exec was given */
 static size_t handed_len;
 static struct sda_settings settings;
@@ -153,6 +154,9 @@ int sda_state_init(struct sda_env *e, int log_fd, char **environ_)
 		    (strncmp(*p, "LISTEN_PID=", 11) == 0 || strncmp(*p, "LISTEN_PIDFDID=", 15) == 0 ||
 		     strncmp(*p, "LISTEN_FDS=", 11) == 0 || strncmp(*p, "LISTEN_FDNAMES=", 15) == 0))
 			listen_env[k++] = *p;
+	for (size_t i = 0; i < k; i++)
+		if (strncmp(listen_env[i], "LISTEN_FDNAMES=", 15) == 0)
+			listen_names = listen_env[i] + 15;
 	return 0;
 }
 
@@ -297,13 +301,30 @@ static int miss(int fd, const struct sda_addr *want)
 	return 0;
 }
 
+/* Nothing was probed: no bind() in this process reached the shim.  Say so
+ * in one line, without probing (a program that never binds pays nothing). */
+static void report_unprobed(const char *when)
+{
+	for (size_t i = 0; adoptions && i < reg.n; i++)
+		if (atomic_load(&adoptions[i]))
+			return;                  /* forked workers adopted */
+	sda_log(settings.strict ? SDA_LOG_ERROR : SDA_LOG_WARNING,
+		"none of the %zu inherited fds was adopted %s: the program never bound an "
+		"address (LISTEN_FDNAMES=%s)", reg.n, when, listen_names);
+}
+
 void sda_report(const char *when)
 {
 	char a[160];
 	int expected = 1;
 
-	if (!ensure_probed() || getpid() != act_pid)
+	if (!atomic_load_explicit(&sda_fdtab, memory_order_acquire) || getpid() != act_pid ||
+	    !sda_log_enabled(settings.strict ? SDA_LOG_ERROR : SDA_LOG_WARNING))
 		return;
+	if (!atomic_load_explicit(&probed, memory_order_acquire)) {
+		report_unprobed(when);
+		return;
+	}
 	/* once for "serving"; the exit report always runs */
 	if (!atomic_compare_exchange_strong(&sda_report_pending, &expected, 0) &&
 	    strcmp(when, "at exit") != 0)
