@@ -25,8 +25,8 @@
  * The *_libc variants call the libc definitions found with dlsym() on
  * libc.so.6 itself, so within one process they are the shim-free reference
  * for the same call.  HOOKCOST_NFDS=N tells it how many fds were inherited;
- * HOOKCOST_ONLY=bind_miss runs nothing but REPS x ITER hooked bind() misses
- * (for perf record). */
+ * HOOKCOST_ONLY=bind_miss runs nothing but REPS x ITER hooked bind() misses,
+ * HOOKCOST_ONLY=adopt_cycle REPS x ITER/20 adoption cycles (for perf record). */
 #include <dlfcn.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -246,10 +246,15 @@ int main(int argc, char **argv)
 	if (!can_adopt)
 		nops--;
 
-	/* HOOKCOST_ONLY=bind_miss: only the hooked bind() miss, for a profiler */
+	/* HOOKCOST_ONLY=bind_miss or adopt_cycle: only that, for a profiler */
 	if (getenv("HOOKCOST_ONLY") && strcmp(getenv("HOOKCOST_ONLY"), "bind_miss") == 0) {
 		for (int r = 0; r < reps; r++)
 			printf("bind_miss=%.2f\n", op_bind_miss(iter));
+		return 0;
+	}
+	if (getenv("HOOKCOST_ONLY") && strcmp(getenv("HOOKCOST_ONLY"), "adopt_cycle") == 0) {
+		for (int r = 0; r < reps && can_adopt; r++)
+			printf("adopt_cycle=%.2f\n", op_adopt_cycle(iter / 20));
 		return 0;
 	}
 
