@@ -386,7 +386,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "FAIL %s: fd 3 is not open: run me under an activator\n", mode);
 		return 1;
 	}
-	pthread_create(&wd, NULL, watchdog, (void *)25L);
+	{
+		/* the watchdog starts with every signal blocked (it may not run
+		 * before the SIGALRM storm begins) */
+		sigset_t all, old;
+
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		pthread_create(&wd, NULL, watchdog, (void *)25L);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
 	pthread_detach(wd);
 	adopt_once();                            /* first bind: the shim probes */
 	before = count_fds();
