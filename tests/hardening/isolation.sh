@@ -113,6 +113,7 @@ secure)
 	;;
 strace)
 	command -v strace >/dev/null || skip "strace missing (apt-get install strace)"
+	strace -f -qq -o /dev/null true 2>/dev/null || skip "strace cannot trace here (ptrace not allowed)"
 	canary=$work/canary
 	values=("$canary-log" "../../../..$canary-rel" "file:$canary-url" "|touch $canary-pipe"
 		"%n%s%x$canary" "debug:$canary" "$(printf 'x%.0s' {1..5000})")
