@@ -564,6 +564,22 @@ def loader_stats(shim, B):
             if r:
                 rel.append(int(r.group(1)))
         out[name] = dict(cycles=summ(cyc), relocs=max(rel) if rel else None)
+    # how many hooked functions the inert shim looks up with dlsym(RTLD_NEXT)
+    # at start: its own references to hooked names bind to itself, so a
+    # hooked name bound from the shim to libc is one of its look-ups
+    cp = run([B + "/trivial"], timeout=20,
+             env={"LD_DEBUG": "bindings", "LD_PRELOAD": shim, "PATH": "/usr/bin:/bin"})
+    try:
+        nm = run(["nm", "-D", "--defined-only", shim], timeout=20).stdout
+        exported = {l.split()[-1] for l in nm.splitlines() if l.split()}
+    except (OSError, subprocess.TimeoutExpired):
+        exported = HOOKED
+    looked = set()
+    for line in cp.stderr.splitlines():
+        m = re.search(r"libsdadopt\.so \[0\] to \S*libc\.so\.6 \[0\]: normal symbol `(\w+)'", line)
+        if m and m.group(1) in HOOKED and m.group(1) in exported:
+            looked.add(m.group(1))
+    out["inert_lookups"] = sorted(looked)
     cold = []
     for _ in range(15):
         cp = run([B + "/dlsymcost"], timeout=20)
@@ -578,6 +594,10 @@ def loader_stats(shim, B):
     out["mhz"] = mhz
     return out
 
+
+HOOKED = set("socket bind listen close close_range closefrom dup2 dup3 unlink unlinkat remove accept"
+             " accept4 getsockname getpeername recvfrom recvmsg execve execv execvp execvpe fexecve"
+             " execl execlp execle setsockopt".split())
 
 SYM_GROUPS = {
     "probe": ("security_inode_getattr", "sk_getsockopt", "inet_getname", "do_sock_getsockopt",
@@ -635,12 +655,25 @@ def inert_why(su):
         parts.append("the child takes %.0f more page faults with the shim than with the empty .so"
                      " (%.0f against %.0f per run: more pages of code and data to map and touch)"
                      % (fl["inert"]["med"] - fl["empty"]["med"], fl["inert"]["med"], fl["empty"]["med"]))
-    if ld.get("dlsym_cold_us"):
-        parts.append("the constructor resolves all its hooked functions with dlsym(RTLD_NEXT)"
-                     " before it reads LISTEN_PID, %s µs cold" % fmt(ld["dlsym_cold_us"], 1))
-    return ("; ".join(parts) + ". Fix (shim/init.c, shim/real.c): check LISTEN_PID first and"
-            " leave the look-ups to first use when inert (every hook already resolves on first"
-            " use), and trim what the loader must relocate (fewer imported symbols).")
+    looked = ld.get("inert_lookups")
+    fixes = []
+    if looked is not None and ld.get("dlsym_cold_us"):
+        per = ld["dlsym_cold_us"]["med"] / 21
+        if len(looked) >= 5:
+            parts.append("the inert constructor looks up %d hooked functions with dlsym(RTLD_NEXT)"
+                         " (LD_DEBUG=bindings), about %.0f µs cold (`bench/dlsymcost`: %s µs for 21)"
+                         % (len(looked), per * len(looked), fmt(ld["dlsym_cold_us"], 1)))
+            fixes.append("check LISTEN_PID first and leave the look-ups to first use when inert"
+                         " (every hook already resolves on first use)")
+        else:
+            parts.append("the inert constructor looks up only %s with dlsym(RTLD_NEXT)"
+                         " (LD_DEBUG=bindings; about %.1f µs cold)"
+                         % (", ".join(looked) or "nothing", per * len(looked)))
+    if not fixes:
+        return ("; ".join(parts) + ". Neither the loader nor the constructor accounts for the"
+                " excess, so it is most likely this run's noise: rerun on a quieter machine (or"
+                " with more rounds) to resolve a 10 µs difference.")
+    return ("; ".join(parts) + ". Fix (shim/init.c, shim/real.c): " + "; ".join(fixes) + ".")
 
 
 def startup_why(su):
@@ -1178,11 +1211,13 @@ def write_report(R, out_dir, bin_dir):
                 return ("%.0f k cycles" % (c / 1e3)) + (" ≈ %.0f µs" % (c / ld["mhz"]) if ld["mhz"] else "")
             a("The dynamic loader's own account (`LD_DEBUG=statistics`, median of 15 starts): no"
               " preload %s, %d relocations; empty .so %s, %d relocations; inert shim %s, %d"
-              " relocations. The shim's constructor then resolves its hooked functions with"
-              " dlsym(RTLD_NEXT) even when inert: the same 21 look-ups, cold, take %s µs"
-              " (`bench/dlsymcost`)."
+              " relocations. When inert, the shim's constructor looks up %s with dlsym(RTLD_NEXT)"
+              " (`LD_DEBUG=bindings`); 21 such look-ups, cold, take %s µs (`bench/dlsymcost`)."
               % (ldus("none"), ld["none"]["relocs"] or 0, ldus("empty"), ld["empty"]["relocs"] or 0,
-                 ldus("inert"), ld["inert"]["relocs"] or 0, fmt(ld["dlsym_cold_us"], 1)))
+                 ldus("inert"), ld["inert"]["relocs"] or 0,
+                 ("%d hooked functions" % len(ld["inert_lookups"])) if len(ld.get("inert_lookups") or []) > 3
+                 else ", ".join("`%s`" % x for x in ld.get("inert_lookups") or []) or "no hooked function",
+                 fmt(ld["dlsym_cold_us"], 1)))
             a("")
         prof = su.get("profile")
         if prof:
@@ -1290,9 +1325,9 @@ def bind_why(hc, per):
                 % (prof["n"], ", ".join("%s %.0f%%" % (sym, p) for sym, p in prof["top"][:3])))
     floor = hc[str(HC_NS[-1])]["bind_tramp"]["med"]
     return ("the miss grows with log N: %s ns added at N = %s (a do-nothing interposer adds %.0f ns)."
-            " A miss builds a ~160-byte sda_addr from the sockaddr and then runs up to three binary"
+            " A miss builds a ~150-byte sda_addr from the sockaddr and then runs up to three binary"
             " searches over the registry (exact, same-family wildcard, dual-stack [::]), each step an"
-            " out-of-line sda_addr_cmp() on a ~260-byte sda_sock reached through the by_key index.%s"
+            " out-of-line sda_addr_cmp() on a ~250-byte sda_sock reached through the by_key index.%s"
             " Fix (core/registry.c): one search by port, since all three rules need the same port,"
             " over a compact sorted array of (family, type, port, 16-byte ip) keys compared inline, or"
             " a small hash on the port; a miss is then one probe whatever N is."
