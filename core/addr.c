@@ -88,7 +88,9 @@ int sda_addr_cmp(const struct sda_addr *a, const struct sda_addr *b)
 		return c;
 	if ((c = memcmp(a->ip, b->ip, a->family == AF_INET ? 4 : 16)))
 		return c;
-	if (a->family == AF_INET6)
+	/* a scope only names an interface for link-local addresses (fe80::/10);
+	 * the kernel ignores it on others */
+	if (a->family == AF_INET6 && a->ip[0] == 0xfe && (a->ip[1] & 0xc0) == 0x80)
 		return cmp_int(a->scope_id, b->scope_id);
 	return 0;
 }

@@ -25,7 +25,8 @@ struct sda_addr {
  * for a length too short for the family or an unnamed unix address. */
 int sda_addr_from_sockaddr(const struct sockaddr *sa, size_t len, struct sda_addr *out);
 
-/* Total order over addresses: family, port, ip/scope or unix name. */
+/* Total order over addresses: family, port, ip, the scope of a link-local
+ * IPv6 address (ignored on others, as the kernel does), or unix name. */
 int sda_addr_cmp(const struct sda_addr *a, const struct sda_addr *b);
 
 /* True when the address is the wildcard of its family (0.0.0.0 or ::). */

@@ -30,7 +30,8 @@ const char *sda_level_name(enum sda_level l);
 struct sda_map_entry {
 	struct sda_addr addr;
 	const char *name;                  /* points into the map's buffer */
-	int cand[SDA_MAP_CANDIDATES];      /* registry entries so named, -1 = none */
+	int cand[SDA_MAP_CANDIDATES];      /* the first registry entries so named,
+					    * -1 = none (a cache: more may follow) */
 };
 
 struct sda_map {

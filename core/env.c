@@ -117,6 +117,7 @@ int sda_env_parse(const struct sda_env_input *in, struct sda_env *out)
 			return 0;
 		}
 	}
+	out->for_us = 1;
 	if (!in->listen_fds) {
 		out->why = "LISTEN_FDS not set";
 		return 0;
@@ -177,5 +178,6 @@ int sda_env_parse(const struct sda_env_input *in, struct sda_env *out)
 	}
 	out->n_fds = n;
 	out->why = NULL;
+	out->for_us = 1;
 	return n;
 }

@@ -15,6 +15,8 @@ struct sda_env {
 	char **names;         /* n_fds entries, never NULL when n_fds > 0 */
 	char *names_buf;      /* storage behind names[] */
 	const char *why;      /* static text: why the result is inert/error */
+	int for_us;           /* LISTEN_PID (and LISTEN_PIDFDID) name this process:
+			       * the variables are ours to remove, valid or not */
 };
 
 /* The raw inputs: each string may be NULL (variable absent). */

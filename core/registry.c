@@ -202,12 +202,22 @@ static long find_mapped(const struct sda_registry *r, const struct sda_addr *wan
 
 		if (c == 0) {
 			const struct sda_map_entry *me = &r->map->e[mid];
+			int k;
 
-			for (int k = 0; k < SDA_MAP_CANDIDATES && me->cand[k] >= 0; k++) {
+			for (k = 0; k < SDA_MAP_CANDIDATES && me->cand[k] >= 0; k++) {
 				const struct sda_sock *s = &r->e[me->cand[k]];
 
 				if ((type == 0 || s->type == type) && family_fits(want->family, s))
 					return me->cand[k];
+			}
+			/* more sockets share the name than the cache holds: look on */
+			for (size_t i = k == SDA_MAP_CANDIDATES ? (size_t)me->cand[k - 1] + 1 : r->n;
+			     i < r->n; i++) {
+				const struct sda_sock *s = &r->e[i];
+
+				if (s->usable && s->name && strcmp(s->name, me->name) == 0 &&
+				    (type == 0 || s->type == type) && family_fits(want->family, s))
+					return (long)i;
 			}
 			return -ENOENT;
 		}

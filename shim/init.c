@@ -109,6 +109,8 @@ __attribute__((constructor)) static void sda_init(void)
 
 	r = sda_env_parse(&in, &env);
 	bad_level = sda_parse_level(getenv("SDADOPT_LOG"), &level) < 0;
+	if (r == 0 && env.for_us)
+		unset_listen_env();          /* ours but empty: as sd_listen_fds(1) */
 	if (r == 0) {                        /* meant for another process, or no fds */
 		if (level >= SDA_LOG_DEBUG && sda_log_open(level, getenv("JOURNAL_STREAM"), 3) >= 0) {
 			sda_debug("%s (LISTEN_PID=%s, this is pid %d); not adopting anything",

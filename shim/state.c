@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <linux/close_range.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -84,6 +85,23 @@ static void own_del(int fd)
 			sda_fd_set(fd, 0);
 			return;
 		}
+}
+
+/* bind(), close(), dup2() are async-signal-safe: a handler may call them
+ * while this thread holds the lock.  So signals wait while it is held. */
+static void lock_all(sigset_t *old)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, old);
+	pthread_mutex_lock(&lock);
+}
+
+static void unlock_all(const sigset_t *old)
+{
+	pthread_mutex_unlock(&lock);
+	pthread_sigmask(SIG_SETMASK, old, NULL);
 }
 
 void sda_state_atfork_prepare(void)
@@ -225,16 +243,18 @@ static void probe_all(void)
 
 static int ensure_probed(void)
 {
+	sigset_t mask;
+
 	if (!atomic_load_explicit(&sda_fdtab, memory_order_acquire))
 		return 0;
 	if (atomic_load_explicit(&probed, memory_order_acquire))
 		return 1;
-	pthread_mutex_lock(&lock);
+	lock_all(&mask);
 	if (!atomic_load_explicit(&probed, memory_order_relaxed)) {
 		probe_all();
 		atomic_store_explicit(&probed, 1, memory_order_release);
 	}
-	pthread_mutex_unlock(&lock);
+	unlock_all(&mask);
 	return 1;
 }
 
@@ -344,6 +364,7 @@ void sda_report(const char *when)
 
 int sda_adopt(int fd, const struct sockaddr *sa, socklen_t len)
 {
+	sigset_t mask;
 	int saved = errno, cloexec, fl, type, r, scratch, xlate, v6only_asked = 0;
 	struct sda_opt_result opts[32];
 	size_t nopt = 0;
@@ -399,7 +420,7 @@ int sda_adopt(int fd, const struct sockaddr *sa, socklen_t len)
 	}
 	/* a fresh socket of the app's kind tells which options the app changed */
 	scratch = SDA_REAL(socket)(want.family, type | SOCK_CLOEXEC, s->protocol);
-	pthread_mutex_lock(&lock);               /* s->fd may move (dup2 onto it) */
+	lock_all(&mask);                         /* s->fd may move (dup2 onto it) */
 	if (scratch >= 0)
 		nopt = sda_sockopt_carry(fd, scratch, s->fd, want.family, type, opts,
 					 sizeof(opts) / sizeof(opts[0]));
@@ -417,7 +438,7 @@ int sda_adopt(int fd, const struct sockaddr *sa, socklen_t len)
 		if (cur >= 0 && (cur & O_NONBLOCK) != (fl & O_NONBLOCK))
 			(void)fcntl(fd, F_SETFL, (cur & ~O_NONBLOCK) | (fl & O_NONBLOCK));
 	}
-	pthread_mutex_unlock(&lock);
+	unlock_all(&mask);
 	if (scratch >= 0)
 		SDA_REAL(close)(scratch);
 	sda_addr_format(&want, a, sizeof(a));
@@ -490,13 +511,14 @@ static int close_range_real(unsigned lo, unsigned hi, int flags)
 
 int sda_close_span(unsigned first, unsigned last, int flags)
 {
+	sigset_t mask;
 	struct sda_fdtab *t = atomic_load_explicit(&sda_fdtab, memory_order_acquire);
 	unsigned lo = first;
 	int r = 0, err = 0;
 
 	if (!t || (flags & CLOSE_RANGE_CLOEXEC) || first > last)
 		return close_range_real(first, last, flags);
-	pthread_mutex_lock(&lock);
+	lock_all(&mask);
 	for (size_t i = 0; i < n_own; i++) {
 		unsigned o = (unsigned)own[i];
 
@@ -516,7 +538,7 @@ int sda_close_span(unsigned first, unsigned last, int flags)
 	for (size_t fd = first, hi = atomic_load(&fd_hi); fd <= last && fd <= hi; fd++)
 		if (atomic_load_explicit(&t->f[fd], memory_order_relaxed) & ~SDA_FD_OWN)
 			atomic_store_explicit(&t->f[fd], 0, memory_order_relaxed);
-	pthread_mutex_unlock(&lock);
+	unlock_all(&mask);
 	if (err) {
 		errno = err;
 		r = -1;
@@ -546,14 +568,16 @@ static void move_own(int fd)
 
 void sda_before_dup_onto(int oldfd, int newfd)
 {
+	sigset_t mask;
+
 	if (oldfd == newfd || !(sda_fd_flags(newfd) & SDA_FD_OWN))
 		return;
 	int saved = errno;
 
-	pthread_mutex_lock(&lock);
+	lock_all(&mask);
 	if (sda_fd_flags(newfd) & SDA_FD_OWN)
 		move_own(newfd);
-	pthread_mutex_unlock(&lock);
+	unlock_all(&mask);
 	errno = saved;
 }
 
@@ -613,6 +637,7 @@ static int set_cloexec_all(int on)
 
 char *const *sda_exec_env(char *const envp[], const char *what)
 {
+	sigset_t mask;
 	int saved = errno;
 	size_t n = 0, k = 0;
 	char **out;
@@ -621,13 +646,13 @@ char *const *sda_exec_env(char *const envp[], const char *what)
 	if (!atomic_load_explicit(&sda_fdtab, memory_order_acquire) || getpid() != act_pid ||
 	    atomic_load(&adopted_any) || !envp)
 		return envp;
-	pthread_mutex_lock(&lock);
+	lock_all(&mask);
 	for (size_t i = 0; i < reg.n; i++)
 		if (reg.e[i].fd != SDA_LISTEN_FDS_START + (int)i) {
-			pthread_mutex_unlock(&lock);
+			unlock_all(&mask);
 			return envp;             /* moved: cannot pass them as fds 3.. */
 		}
-	pthread_mutex_unlock(&lock);
+	unlock_all(&mask);
 	while (envp[n])
 		n++;
 	handed_len = (n + 5) * sizeof(char *);
