@@ -649,7 +649,7 @@ def inert_why(su):
                          % (d, ld["inert"]["relocs"], ld["empty"]["relocs"]))
         else:
             parts.append("the loader itself takes about as long for the shim as for the empty .so"
-                         " (%+.0f µs, LD_DEBUG=statistics)" % d)
+                         " (%s µs, LD_DEBUG=statistics)" % ("%+.0f" % d if abs(d) >= 0.5 else "±0"))
     fl = su.get("minflt") or {}
     if fl.get("inert") and fl.get("empty") and fl["inert"]["med"] - fl["empty"]["med"] >= 2:
         parts.append("the child takes %.0f more page faults with the shim than with the empty .so"
