@@ -30,6 +30,14 @@ static int key_cmp(const struct sda_sock *a, const struct sda_sock *b)
 	return (a->fd > b->fd) - (a->fd < b->fd);
 }
 
+#define PORT_WORDS (65536 / 64)
+
+static void set_port(uint64_t *ports, const struct sda_addr *a)
+{
+	if (a->family == AF_INET || a->family == AF_INET6)
+		ports[a->port >> 6] |= (uint64_t)1 << (a->port & 63);
+}
+
 typedef int (*idx_cmp_fn)(const struct sda_sock *e, uint32_t a, uint32_t b);
 
 static int idx_key_cmp(const struct sda_sock *e, uint32_t a, uint32_t b)
@@ -90,7 +98,8 @@ int sda_registry_alloc(struct sda_registry *r, size_t n)
 	r->e = calloc(n, sizeof(*r->e));
 	r->by_key = calloc(n, sizeof(*r->by_key));
 	r->by_ino = calloc(n, sizeof(*r->by_ino));
-	if (!r->e || !r->by_key || !r->by_ino) {
+	r->ports = calloc(PORT_WORDS, sizeof(*r->ports));
+	if (!r->e || !r->by_key || !r->by_ino || !r->ports) {
 		sda_registry_free(r);
 		return -ENOMEM;
 	}
@@ -108,6 +117,13 @@ void sda_registry_index(struct sda_registry *r)
 		memcpy(r->by_ino, r->by_key, r->nkeys * sizeof(*r->by_ino));
 	heapsort_idx(r->e, r->by_key, r->nkeys, idx_key_cmp);
 	heapsort_idx(r->e, r->by_ino, r->nkeys, idx_ino_cmp);
+	if (r->ports) {
+		memset(r->ports, 0, PORT_WORDS * sizeof(*r->ports));
+		for (size_t k = 0; k < r->nkeys; k++)
+			set_port(r->ports, &r->e[r->by_key[k]].addr);
+		for (size_t m = 0; r->map && m < r->map->n; m++)
+			set_port(r->ports, &r->map->e[m].addr);
+	}
 	for (size_t m = 0; r->map && m < r->map->n; m++) {
 		struct sda_map_entry *me = &r->map->e[m];
 		int k = 0;
@@ -129,10 +145,13 @@ int sda_registry_init(struct sda_registry *r, struct sda_sock *e, size_t n)
 		return 0;
 	r->by_key = calloc(n, sizeof(*r->by_key));
 	r->by_ino = calloc(n, sizeof(*r->by_ino));
-	if (!r->by_key || !r->by_ino) {
+	r->ports = calloc(PORT_WORDS, sizeof(*r->ports));
+	if (!r->by_key || !r->by_ino || !r->ports) {
 		free(r->by_key);
 		free(r->by_ino);
+		free(r->ports);
 		r->by_key = r->by_ino = NULL;
+		r->ports = NULL;
 		return -ENOMEM;
 	}
 	sda_registry_index(r);
@@ -144,6 +163,7 @@ void sda_registry_free(struct sda_registry *r)
 	free(r->e);
 	free(r->by_key);
 	free(r->by_ino);
+	free(r->ports);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -14,6 +14,8 @@ struct sda_registry {
 	size_t nkeys;              /* usable entries, sorted by (addr, type) */
 	uint32_t *by_key;
 	uint32_t *by_ino;          /* usable entries, sorted by (dev, ino) */
+	uint64_t *ports;           /* bitmap of the ports a bind can match: usable
+				    * inet entries and mapped addresses */
 	struct sda_map *map;       /* operator's mapping (not owned), may be NULL */
 	enum sda_match_policy policy;
 };
@@ -41,6 +43,13 @@ int sda_registry_alloc(struct sda_registry *r, size_t n);
 void sda_registry_index(struct sda_registry *r);
 /* (sda_registry_index() also resolves r->map's names to entries.) */
 void sda_registry_free(struct sda_registry *r);
+
+/* May an inet bind of `port` (host order) match anything, by any rule or
+ * policy?  O(1): one bit; 0 means a certain miss. */
+static inline int sda_registry_port_used(const struct sda_registry *r, uint16_t port)
+{
+	return r->ports && (r->ports[port >> 6] >> (port & 63)) & 1;
+}
 
 /* Which usable entry serves a bind of `want` on a socket of `type`
  * (precedence: r->map, exact, wildcard, dual-stack, then with

@@ -375,7 +375,16 @@ int sda_adopt(int fd, const struct sockaddr *sa, socklen_t len)
 	struct stat st;
 	long i;
 
-	if (!ensure_probed() || sda_addr_from_sockaddr(sa, len, &want) < 0)
+	if (!ensure_probed())
+		return 0;
+	/* the common miss, in O(1): no inherited socket or mapping has the port
+	 * (sin_port and sin6_port sit at the same offset) */
+	if (sa && len >= sizeof(struct sockaddr_in) &&
+	    (sa->sa_family == AF_INET || sa->sa_family == AF_INET6) &&
+	    !sda_registry_port_used(&reg, ntohs(((const struct sockaddr_in *)sa)->sin_port)))
+		return sda_log_enabled(SDA_LOG_DEBUG) && sda_addr_from_sockaddr(sa, len, &want) == 0 ?
+			       miss(fd, &want) : 0;
+	if (sda_addr_from_sockaddr(sa, len, &want) < 0)
 		return 0;
 	i = sda_registry_match(&reg, &want, 0, &how);
 	if (i < 0 && !(want.family == AF_UNIX && !want.abstract && have_unix_paths) &&

@@ -534,6 +534,46 @@ Test(registry_match, many_entries)
 	sda_registry_free(&r);
 }
 
+/* The O(1) pre-check a bind miss relies on: a port no usable inet entry and
+ * no mapping has can match nothing, so its bit must be clear; every port
+ * that can match must have its bit set. */
+Test(registry_match, port_bitmap_agrees_with_match)
+{
+	struct spec sp[] = {
+		{ ua_ip("127.0.0.1", 8080), SOCK_STREAM, 0, 1 },
+		{ ua_ip("::", 9090), SOCK_STREAM, 0, 1 },
+		{ ua_ip("0.0.0.0", 7070), SOCK_DGRAM, 0, 0 },      /* unusable */
+	};
+	struct sda_registry r;
+
+	build(&r, sp, 3);
+	cr_assert(sda_registry_port_used(&r, 8080));
+	cr_assert(sda_registry_port_used(&r, 9090));
+	cr_assert(!sda_registry_port_used(&r, 7070), "an unusable entry's port must not count");
+	cr_assert(!sda_registry_port_used(&r, 0));
+	for (unsigned p = 0; p < 65536; p++) {
+		struct sda_addr w4 = ua_ip("127.0.0.1", (uint16_t)p);
+		enum sda_how how;
+
+		if (!sda_registry_port_used(&r, (uint16_t)p))
+			cr_assert_lt(sda_registry_match(&r, &w4, 0, &how), 0, "port %u matched", p);
+	}
+	/* a mapped address's port counts too, once indexed */
+	struct sda_map map;
+	struct sda_map_error errs[2];
+	size_t nerr;
+
+	cr_assert_eq(sda_map_parse("0.0.0.0:6060=unknown", &map, errs, 2, &nerr), 0);
+	cr_assert_eq(nerr, 0);
+	cr_assert(!sda_registry_port_used(&r, 6060));
+	r.map = &map;
+	sda_registry_index(&r);
+	cr_assert(sda_registry_port_used(&r, 6060));
+	r.map = NULL;
+	sda_map_free(&map);
+	sda_registry_free(&r);
+}
+
 /* ---- inode lookups ----------------------------------------------------------- */
 
 Test(registry_find, inode)
