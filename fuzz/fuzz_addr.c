@@ -3,6 +3,10 @@
  * sda_addr_is_wildcard(), sda_addr_unmap_v4() and sda_type_name(), each
  * against an oracle written here from addr.h's contract.
  *
+ * Two addresses are the same when family, port and address are (unix: the
+ * path or abstract name and which of the two); an IPv6 scope id counts only
+ * on link-local addresses.
+ *
  * Input: three address records, each
  *     u8 sel   (sel % 4: 0 AF_INET, 1 AF_INET6, 2 AF_UNIX, 3 raw family)
  *     u8 len   (the sockaddr length handed to core; bit pattern 0xff means
@@ -112,8 +116,10 @@ static int same_addr(const struct sda_addr *a, const struct sda_addr *b)
 	case AF_INET:
 		return a->port == b->port && memcmp(a->ip, b->ip, 4) == 0;
 	case AF_INET6:
+		/* a scope names an interface only on link-local fe80::/10 (the
+		 * kernel ignores it elsewhere) */
 		return a->port == b->port && memcmp(a->ip, b->ip, 16) == 0 &&
-		       a->scope_id == b->scope_id;
+		       (a->ip[0] == 0xfe && (a->ip[1] & 0xc0) == 0x80 ? a->scope_id == b->scope_id : 1);
 	default:
 		return 1;
 	}

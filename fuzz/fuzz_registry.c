@@ -23,7 +23,8 @@
  * about duplicate addresses promises it).  An IPv6 scope id only names
  * something for link-local addresses (the kernel ignores it elsewhere).
  *
- * Also: find_inode, find_path_inode and same_port against linear scans;
+ * Also: sda_registry_port_used() is never 0 for a port that matches;
+ * find_inode, find_path_inode and same_port against linear scans;
  * re-indexing after entries change; sda_registry_init() == alloc + index.
  *
  * Input: u8 n (1 + n % 64), u8 mapmask, u8 policy, n x 6 entry bytes, then
@@ -289,6 +290,11 @@ static void check_query(const struct sda_registry *r, const struct sda_map *map,
 
 	oracle(r, map, policy, w, type, &x);
 	FZ_CHECK("registry-how-null", got == got2, "match with how=NULL differs");
+	/* the O(1) pre-check: a clear port bit is a certain miss */
+	if (is_inet(w->family) && !sda_registry_port_used(r, w->port))
+		FZ_CHECK("registry-ports", got < 0 && x.how == SDA_MATCH_NONE,
+			 "port %u not in the bitmap, yet match %ld / oracle %s", w->port, got,
+			 sda_how_name(x.how));
 	check = x.how == SDA_MATCH_MAP ? "registry-map" :
 		x.how == SDA_MATCH_DUALSTACK ? "registry-dualstack" :
 		x.how == SDA_MATCH_PORT ? "registry-port" :
