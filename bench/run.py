@@ -1126,9 +1126,8 @@ def write_report(R, out_dir, bin_dir):
                 n, fmt(x["close_inproc"], 1), fmt(x["close_tramp"], 1), fmt(x["close_aa"], 1),
                 fmt(x["close_cross"], 1), fmt(x["close_base"], 0)))
         a("")
-        a("bind() of an already bound socket to a free address that no inherited socket serves (the"
-          " shim does its whole registry lookup — exact, same-family wildcard, dual-stack — before"
-          " the kernel returns EINVAL):")
+        a("bind() of an already bound socket to a free address (a port) that no inherited socket"
+          " serves: the shim has to find out that nothing matches, then the kernel returns EINVAL:")
         a("")
         a("| N | added ns, shim (in-process) | added ns, minimal interposer | A/A, no preload | added ns vs no-shim process | ns per call without shim |")
         a("|---|---|---|---|---|---|")
