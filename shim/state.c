@@ -249,12 +249,15 @@ static int ensure_probed(void)
 		return 0;
 	if (atomic_load_explicit(&probed, memory_order_acquire))
 		return 1;
+	int saved = errno;              /* the probe's failed calls are not the program's */
+
 	lock_all(&mask);
 	if (!atomic_load_explicit(&probed, memory_order_relaxed)) {
 		probe_all();
 		atomic_store_explicit(&probed, 1, memory_order_release);
 	}
 	unlock_all(&mask);
+	errno = saved;
 	return 1;
 }
 
