@@ -157,6 +157,8 @@ static int set_opts(int fd, const struct spec *sp)
 	return 0;
 }
 
+static int bind_errno;   /* errno after the last successful bind() */
+
 /* socket() + bind() of spec; returns the fd or -errno. */
 static int bind_spec(const char *text, int flags, int reuseport)
 {
@@ -170,8 +172,13 @@ static int bind_spec(const char *text, int flags, int reuseport)
 		return -errno;
 	if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0)
 		e = -errno;
-	else if ((e = set_opts(fd, &sp)) == 0 && bind(fd, (struct sockaddr *)&sp.ss, sp.len) < 0)
-		e = -errno;
+	else if ((e = set_opts(fd, &sp)) == 0) {
+		errno = ENOTTY;                 /* a successful bind leaves errno alone */
+		if (bind(fd, (struct sockaddr *)&sp.ss, sp.len) < 0)
+			e = -errno;
+		else
+			bind_errno = errno;
+	}
 	if (e < 0) {
 		close(fd);
 		return e;
@@ -192,7 +199,7 @@ static void step_bind(const char *text)
 	cur = fd;
 	if (nbound < MAX_BOUND)
 		bound[nbound++] = fd;
-	say("bound fd=%d ino=%llu", fd, inode_of(fd));
+	say("bound fd=%d ino=%llu errno=%s", fd, inode_of(fd), bind_errno ? ename(bind_errno) : "0");
 }
 
 /* Read one message on connection c and answer "echo:DATA".  Returns what

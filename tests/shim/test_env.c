@@ -192,6 +192,27 @@ static void hygiene(int shim)
 		expect_adopted(&r, 0, 0);
 }
 
+/* Invariant 2: errno survives every path where the real call keeps it.  The
+ * first bind probes the inherited fds (LISTEN_FDS names one more than was
+ * passed) and adopts, with the option comparison's getsockopt calls; a
+ * second bind is native.  Both succeed, so errno must be what the program
+ * set before the call. */
+Test(hygiene, errno_kept_by_successful_binds)
+{
+	struct run r;
+
+	run_start(&r, WITH_SHIM, "--listen", TCP, "--raw-env", "LISTEN_FDS=2", "--no-fdnames",
+		  "--", SERVER, "bind", BIND0, "bind", "tcp:127.0.0.1:0");
+	cr_assert_eq(run_finish(&r), 0);
+	expect_adopted(&r, 0, 0);
+	for (int i = 0; i < 2; i++) {
+		const char *l = line_find(r.o, "bound", i);
+
+		cr_assert_not_null(l, "%s", r.o);
+		cr_expect_not_null(strstr(l, "errno=ENOTTY"), "bind %d changed errno: %s", i, l);
+	}
+}
+
 Test(hygiene, env_and_fds_after_init) { hygiene(WITH_SHIM); }
 Test(hygiene, control) { hygiene(NO_SHIM); }
 
