@@ -13,7 +13,7 @@ S=(--shim "$SDA_SHIM")
 # adopts OUT: the fd the testserver bound is the same socket as inherited fd 3
 same_socket_as_fd3() {
 	local b f
-	b=$(sed -n 's/^bound fd=[0-9]* ino=\([0-9]*\)$/\1/p' "$1" | head -n1)
+	b=$(sed -n 's/^bound fd=[0-9]* ino=\([0-9]*\)\( .*\)\{0,1\}$/\1/p' "$1" | head -n1)
 	f=$(sed -n 's/^fd n=3 ino=\([0-9]*\) .*/\1/p' "$1")
 	[[ -n $b && $b == "$f" ]]
 }
