@@ -436,7 +436,7 @@ int sda_adopt(int fd, const struct sockaddr *sa, socklen_t len)
 	if (scratch >= 0)
 		nopt = sda_sockopt_carry(fd, scratch, s->fd, want.family, type, opts,
 					 sizeof(opts) / sizeof(opts[0]));
-	r = dup3(s->fd, fd, cloexec > 0 && (cloexec & FD_CLOEXEC) ? O_CLOEXEC : 0);
+	r = SDA_REAL(dup3)(s->fd, fd, cloexec > 0 && (cloexec & FD_CLOEXEC) ? O_CLOEXEC : 0);
 	if (r >= 0) {
 		reg.e[i].adopted++;
 		if (adoptions)
