@@ -392,7 +392,7 @@ int sda_adopt(int fd, const struct sockaddr *sa, socklen_t len)
 	i = sda_registry_match(&reg, &want, 0, &how);
 	if (i < 0 && !(want.family == AF_UNIX && !want.abstract && have_unix_paths) &&
 	    !(settings.strict && sda_registry_same_port(&reg, &want, 0) >= 0))
-		return miss(fd, &want);          /* the common miss: no system call */
+		return miss(fd, &want);          /* still no system call */
 
 	/* A candidate: now ask the app's socket what it is. */
 	type = get_opt(fd, SO_TYPE);
@@ -461,12 +461,11 @@ int sda_adopt(int fd, const struct sockaddr *sa, socklen_t len)
 		return 0;
 	}
 	atomic_store(&adopted_any, 1);
-	xlate = want.family == AF_INET && s->family == AF_INET6;
-	/* an IPV6_V6ONLY [::] bind on a dual-stack socket (nginx's "listen [::]"
-	 * beside "listen 0.0.0.0") also accepts IPv4: unmap those addresses */
-	if (want.family == AF_INET6 && s->family == AF_INET6 && !s->v6only) {
-		xlate = v6only_asked;
-	}
+	/* an IPv4 app on an IPv6 socket; or an IPV6_V6ONLY [::] bind that got a
+	 * dual-stack socket (nginx's "listen [::]" beside "listen 0.0.0.0"),
+	 * which accepts IPv4 too: unmap those addresses */
+	xlate = (want.family == AF_INET && s->family == AF_INET6) ||
+		(want.family == AF_INET6 && s->family == AF_INET6 && !s->v6only && v6only_asked);
 	sda_fd_set(fd, SDA_FD_ADOPTED | (xlate ? SDA_FD_XLATE : 0));
 	sda_addr_format(&s->addr, b, sizeof(b));
 	sda_info("adopted inherited fd %d \"%s\" (%s %s) as fd %d for bind(%s) [%s%s]",
