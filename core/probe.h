@@ -20,7 +20,6 @@ struct sda_sock {
 	dev_t path_dev;         /* AF_UNIX path sockets: the file on disk, */
 	ino_t path_ino;         /* 0/0 when it could not be stat()ed */
 	struct sda_addr addr;   /* bound address */
-	unsigned long adopted;  /* adoptions so far (kept by the shim) */
 };
 
 /* Probe fd into out (every field but name is overwritten).  Uses only system calls that the shim never hooks

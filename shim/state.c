@@ -143,8 +143,17 @@ int sda_state_init(struct sda_env *e, int log_fd, char **environ_)
 	cap_own = (size_t)n + 1;
 	adoptions = mmap(NULL, (size_t)n * sizeof(*adoptions), PROT_READ | PROT_WRITE,
 			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (adoptions == MAP_FAILED)
-		adoptions = NULL;             /* then counted per process only */
+	if (adoptions == MAP_FAILED)          /* then counted per process only */
+		adoptions = mmap(NULL, (size_t)n * sizeof(*adoptions), PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (adoptions == MAP_FAILED) {
+		adoptions = NULL;
+		munmap(t, sizeof(*t) + cap);
+		sda_registry_free(&reg);
+		free(own);
+		own = NULL;
+		return -ENOMEM;
+	}
 	env = *e;
 	memset(e, 0, sizeof(*e));
 	atomic_store_explicit(&sda_fdtab, t, memory_order_release);
@@ -167,14 +176,14 @@ int sda_state_init(struct sda_env *e, int log_fd, char **environ_)
 		own_add(log_fd);
 	act_pid = getpid();
 	/* The strings stay where they are after unsetenv(); keep pointers. */
-	for (char **p = environ_; p && *p && k < 4; p++)
-		if (strncmp(*p, "LISTEN_", 7) == 0 &&
-		    (strncmp(*p, "LISTEN_PID=", 11) == 0 || strncmp(*p, "LISTEN_PIDFDID=", 15) == 0 ||
-		     strncmp(*p, "LISTEN_FDS=", 11) == 0 || strncmp(*p, "LISTEN_FDNAMES=", 15) == 0))
-			listen_env[k++] = *p;
-	for (size_t i = 0; i < k; i++)
-		if (strncmp(listen_env[i], "LISTEN_FDNAMES=", 15) == 0)
-			listen_names = listen_env[i] + 15;
+	for (char **p = environ_; p && *p && k < 4; p++) {
+		if (strncmp(*p, "LISTEN_FDNAMES=", 15) == 0)
+			listen_names = *p + 15;
+		else if (strncmp(*p, "LISTEN_PID=", 11) != 0 &&
+			 strncmp(*p, "LISTEN_PIDFDID=", 15) != 0 && strncmp(*p, "LISTEN_FDS=", 11) != 0)
+			continue;
+		listen_env[k++] = *p;
+	}
 	return 0;
 }
 
@@ -189,15 +198,9 @@ static void probe_all(void)
 		enum sda_name_kind k = sda_name_kind(name);
 		int fd = s->fd;
 
-		if (s->why) {                    /* found closed at start-up */
-			sda_warn("ignoring inherited fd %d \"%s\": %s: %s", fd, name, s->why,
-				 strerrorname_np(s->err));
-			continue;
-		}
-		memset(s, 0, sizeof(*s));
-		s->name = name;
-		if (k == SDA_NAME_STORED || k == SDA_NAME_CONNECTION) {
-			s->fd = fd;
+		if (s->why) {
+			/* found closed at start-up: why and err are set already */
+		} else if (k == SDA_NAME_STORED || k == SDA_NAME_CONNECTION) {
 			s->why = k == SDA_NAME_STORED ?
 				"a stored fd (FileDescriptorStoreMax=), not a socket unit's socket" :
 				"a connection socket (Accept=yes): only listening sockets can be adopted, use Accept=no";
@@ -328,7 +331,7 @@ static int miss(int fd, const struct sda_addr *want)
  * in one line, without probing (a program that never binds pays nothing). */
 static void report_unprobed(const char *when)
 {
-	for (size_t i = 0; adoptions && i < reg.n; i++)
+	for (size_t i = 0; i < reg.n; i++)
 		if (atomic_load(&adoptions[i]))
 			return;                  /* forked workers adopted */
 	sda_log(settings.strict ? SDA_LOG_ERROR : SDA_LOG_WARNING,
@@ -355,7 +358,7 @@ void sda_report(const char *when)
 	for (size_t i = 0; i < reg.n; i++) {
 		const struct sda_sock *s = &reg.e[i];
 
-		if (!s->usable || s->adopted || (adoptions && atomic_load(&adoptions[i])))
+		if (!s->usable || atomic_load(&adoptions[i]))
 			continue;
 		sda_addr_format(&s->addr, a, sizeof(a));
 		sda_log(settings.strict ? SDA_LOG_ERROR : SDA_LOG_WARNING,
@@ -437,11 +440,8 @@ int sda_adopt(int fd, const struct sockaddr *sa, socklen_t len)
 		nopt = sda_sockopt_carry(fd, scratch, s->fd, want.family, type, opts,
 					 sizeof(opts) / sizeof(opts[0]));
 	r = SDA_REAL(dup3)(s->fd, fd, cloexec > 0 && (cloexec & FD_CLOEXEC) ? O_CLOEXEC : 0);
-	if (r >= 0) {
-		reg.e[i].adopted++;
-		if (adoptions)
-			atomic_fetch_add(&adoptions[i], 1);
-	}
+	if (r >= 0)
+		atomic_fetch_add(&adoptions[i], 1);
 	if (r >= 0 && fl >= 0) {
 		int cur = fcntl(fd, F_GETFL);
 
