@@ -30,8 +30,10 @@ const struct sda_opt sda_opts[] = {
 	{ IPPROTO_IP, IP_TOS, "IP_TOS", SDA_OPT_REPLAY, I, 1, AF_INET, 0, 0 },
 	{ IPPROTO_IP, IP_PKTINFO, "IP_PKTINFO", SDA_OPT_REPLAY, I, 1, AF_INET, 0, 0 },
 	{ IPPROTO_IP, IP_RECVTOS, "IP_RECVTOS", SDA_OPT_REPLAY, I, 1, AF_INET, 0, 0 },
+	{ IPPROTO_IP, IP_MTU_DISCOVER, "IP_MTU_DISCOVER", SDA_OPT_REPLAY, I, 1, AF_INET, 0, 0 },
 	{ IPPROTO_IPV6, IPV6_TCLASS, "IPV6_TCLASS", SDA_OPT_REPLAY, I, 1, AF_INET6, 0, 0 },
 	{ IPPROTO_IPV6, IPV6_RECVPKTINFO, "IPV6_RECVPKTINFO", SDA_OPT_REPLAY, I, 1, AF_INET6, 0, 0 },
+	{ IPPROTO_IPV6, IPV6_MTU_DISCOVER, "IPV6_MTU_DISCOVER", SDA_OPT_REPLAY, I, 1, AF_INET6, 0, 0 },
 	/* only about how bind() picks the address: it is bound already */
 	{ SOL_SOCKET, SO_REUSEADDR, "SO_REUSEADDR", SDA_OPT_IGNORE, I, 0, 0, 0, 0 },
 	{ SOL_SOCKET, SO_REUSEPORT, "SO_REUSEPORT", SDA_OPT_IGNORE, I, 0, 0, 0, 0 },
@@ -58,12 +60,39 @@ const char *sda_opt_class_name(enum sda_opt_class c)
 	return "?";
 }
 
+_Static_assert(sizeof(sda_opts) / sizeof(sda_opts[0]) <= SDA_OPTS_MAX,
+	       "a mask of the table's options must fit 32 bits");
+
+long sda_opt_index(int level, int name)
+{
+	for (size_t i = 0; i < sda_n_opts; i++)
+		if (sda_opts[i].level == level && sda_opts[i].name == name)
+			return (long)i;
+	return -ENOENT;
+}
+
+static int applies(const struct sda_opt *o, int family, int type)
+{
+	int inet = family == AF_INET || family == AF_INET6;
+
+	return !((o->inet_only && !inet) || (o->family && o->family != family) ||
+		 (o->stream_only && type != SOCK_STREAM));
+}
+
 static int get(int fd, const struct sda_opt *o, unsigned char *v)
 {
 	socklen_t l = o->len;
 
-	memset(v, 0, 16);
+	memset(v, 0, SDA_OPT_VALUE_MAX);
 	return getsockopt(fd, o->level, o->name, v, &l) < 0 ? -errno : 0;
+}
+
+void sda_sockopt_learn(int scratch_fd, int family, int type, struct sda_opt_defaults *d)
+{
+	memset(d, 0, sizeof(*d));
+	for (size_t i = 0; i < sda_n_opts; i++)
+		if (applies(&sda_opts[i], family, type) && get(scratch_fd, &sda_opts[i], d->v[i]) == 0)
+			d->known |= UINT32_C(1) << i;
 }
 
 static long first_int(const unsigned char *v)
@@ -74,26 +103,29 @@ static long first_int(const unsigned char *v)
 	return x;
 }
 
-size_t sda_sockopt_carry(int app_fd, int scratch_fd, int target_fd, int family, int type,
-			 struct sda_opt_result *res, size_t cap)
+size_t sda_sockopt_carry_set(int app_fd, const struct sda_opt_defaults *d, uint32_t set,
+			     int target_fd, int type, struct sda_opt_result *res, size_t cap)
 {
-	int inet = family == AF_INET || family == AF_INET6;
 	size_t n = 0;
 
+	(void)type;
 	for (size_t i = 0; i < sda_n_opts; i++) {
 		const struct sda_opt *o = &sda_opts[i];
-		unsigned char app[16], def[16], unit[16];
+		unsigned char app[SDA_OPT_VALUE_MAX], unit[SDA_OPT_VALUE_MAX];
+		const unsigned char *def = d->v[i];
 		struct sda_opt_result r = { o, 0, 0, 0 };
 
-		if ((o->inet_only && !inet) || (o->family && o->family != family) ||
-		    (o->stream_only && type != SOCK_STREAM))
-			continue;
-		if (get(app_fd, o, app) < 0 || get(scratch_fd, o, def) < 0 ||
-		    memcmp(app, def, o->len) == 0)
-			continue;                 /* not set by the app */
+		if (!(set & d->known & (UINT32_C(1) << i)))
+			continue;                 /* not set, or not on this kind of socket */
+		if (get(app_fd, o, app) < 0 || memcmp(app, def, o->len) == 0)
+			continue;                 /* not changed by the app */
 		r.app_value = first_int(app);
-		if (get(target_fd, o, unit) < 0 || memcmp(app, unit, o->len) == 0 ||
-		    o->cls == SDA_OPT_IGNORE)
+		if (o->cls == SDA_OPT_IGNORE) {
+			r.action = 0;             /* nothing to read on the target */
+			r.unit_value = r.app_value;
+			goto out;
+		}
+		if (get(target_fd, o, unit) < 0 || memcmp(app, unit, o->len) == 0)
 			r.action = 0;
 		else if (o->cls == SDA_OPT_FIXED ||
 			 (o->cls == SDA_OPT_UNIT && memcmp(unit, def, o->len) != 0))
@@ -109,9 +141,19 @@ size_t sda_sockopt_carry(int app_fd, int scratch_fd, int target_fd, int family, 
 			r.action = setsockopt(target_fd, o->level, o->name, app, o->len) < 0 ? -errno : 1;
 		}
 		r.unit_value = first_int(unit);
+out:
 		if (n < cap)
 			res[n] = r;
 		n++;
 	}
 	return n;
+}
+
+size_t sda_sockopt_carry(int app_fd, int scratch_fd, int target_fd, int family, int type,
+			 struct sda_opt_result *res, size_t cap)
+{
+	struct sda_opt_defaults d;
+
+	sda_sockopt_learn(scratch_fd, family, type, &d);
+	return sda_sockopt_carry_set(app_fd, &d, ~UINT32_C(0), target_fd, type, res, cap);
 }

@@ -5,6 +5,10 @@
 #define SDA_SOCKOPT_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#define SDA_OPTS_MAX 32            /* options in the table: a mask is 32 bits */
+#define SDA_OPT_VALUE_MAX 16       /* bytes of the largest value */
 
 enum sda_opt_class {
 	SDA_OPT_REPLAY,    /* applies to the listening socket: set it there too */
@@ -40,11 +44,31 @@ struct sda_opt_result {
 			       * -errno replay failed */
 };
 
-/* Compare the options of app_fd with those of scratch_fd (a fresh socket of
- * the same family, type and protocol: the defaults), so only the options the
- * app changed count.  Each changed option is handled as its class says.  Results for every
- * changed option go to res (up to cap); returns how many options changed.
+/* Index of (level, name) in sda_opts[], or -ENOENT. */
+long sda_opt_index(int level, int name);
+
+/* The kernel's defaults for one kind of socket (family, type, protocol),
+ * read once from a fresh socket of that kind and reused for every
+ * adoption of that kind.  Bit i of `known`: sda_opts[i] applies to the kind
+ * and v[i] holds its default. */
+struct sda_opt_defaults {
+	uint32_t known;
+	unsigned char v[SDA_OPTS_MAX][SDA_OPT_VALUE_MAX];
+};
+void sda_sockopt_learn(int scratch_fd, int family, int type, struct sda_opt_defaults *d);
+
+/* Carry the options of app_fd over to target_fd.  Only the options in `set`
+ * (bit i: sda_opts[i]) are read from app_fd: the caller knows which ones
+ * the app may have set (all of them: ~0); an option whose value is still
+ * the default counts as not set.  Each changed option is handled as its
+ * class says; an `ignore` option costs no read of target_fd.  Results for
+ * every changed option go to res (up to cap); returns how many changed.
  * Uses getsockopt/setsockopt only (never hooked by the shim). */
+size_t sda_sockopt_carry_set(int app_fd, const struct sda_opt_defaults *d, uint32_t set,
+			     int target_fd, int type, struct sda_opt_result *res, size_t cap);
+
+/* The same in one call, every option looked at, with the defaults read
+ * from scratch_fd (a fresh socket of the same family, type and protocol). */
 size_t sda_sockopt_carry(int app_fd, int scratch_fd, int target_fd, int family, int type,
 			 struct sda_opt_result *res, size_t cap);
 

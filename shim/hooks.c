@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The exported entry points.  Each is a one-line trampoline into the
- * mechanism in state.c or straight to the real function; no logic lives
- * here beyond choosing which. */
+ * mechanism of its own file (adopt.c, backlog.h, carry.c, protect.c,
+ * pathguard.c, xlate.c, report.c, handdown.c) or straight to the real
+ * function; no logic lives here beyond choosing which. */
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -9,8 +10,16 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "adopt.h"
+#include "backlog.h"
+#include "carry.h"
+#include "fdtab.h"
+#include "handdown.h"
+#include "pathguard.h"
+#include "protect.h"
 #include "real.h"
-#include "state.h"
+#include "report.h"
+#include "xlate.h"
 
 /* The address-returning calls share one shape: on a translated fd, let the
  * kernel write into a full-size buffer, then hand the app its AF_INET view.
@@ -35,8 +44,17 @@ SDA_EXPORT int socket(int domain, int type, int protocol)
 	int fd = SDA_REAL(socket)(domain, type, protocol);
 
 	if (fd >= 0)
-		sda_fd_fresh(fd, 0);
+		sda_fd_fresh(fd, SDA_FD_TRACKED);
 	return fd;
+}
+
+SDA_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	int r = SDA_REAL(setsockopt)(fd, level, name, val, len);
+
+	if (r == 0)
+		sda_carry_note(fd, level, name);
+	return r;
 }
 
 SDA_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
@@ -72,13 +90,11 @@ SDA_EXPORT int close(int fd)
 
 SDA_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 {
-	sda_real_resolve();
 	return sda_close_span(first, last, flags);
 }
 
 SDA_EXPORT void closefrom(int lowfd)
 {
-	sda_real_resolve();
 	(void)sda_close_span(lowfd < 0 ? 0u : (unsigned)lowfd, ~0U, 0);
 }
 

@@ -14,8 +14,10 @@
 #include "config.h"
 #include "env.h"
 #include "log.h"
+#include "inherited.h"
+#include "lock.h"
 #include "real.h"
-#include "state.h"
+#include "report.h"
 
 #define PIDFS_MAGIC_ 0x50494446
 
@@ -76,7 +78,13 @@ static void configure(void)
 	v = getenv("SDADOPT_STRICT");
 	if (sda_parse_bool(v, &st.strict) < 0)
 		sda_warn("SDADOPT_STRICT=%s is not a boolean (0/1, yes/no, true/false, on/off); strict mode off", v);
-	sda_state_configure(&st);
+	sda_inherited_configure(&st);
+}
+
+static void atfork_child(void)
+{
+	sda_lock_atfork_release();
+	sda_log_atfork_child();
 }
 
 __attribute__((destructor)) static void sda_fini(void)
@@ -91,14 +99,13 @@ __attribute__((constructor)) static void sda_init(void)
 	enum sda_level level;
 	int saved = errno, r, bad_level;
 
+	/* the one look-up at start keeps close() off dlsym; every other hook
+	 * resolves its real function on first use */
+	sda_real_resolve_close();
 	in.listen_pid = getenv("LISTEN_PID");
-	/* not activated, or running setuid: do nothing at all (the one look-up
-	 * keeps close() off dlsym; the other hooks resolve on first use) */
-	if (!in.listen_pid || getauxval(AT_SECURE)) {
-		sda_real_resolve_close();
+	/* not activated, or running setuid: do nothing at all */
+	if (!in.listen_pid || getauxval(AT_SECURE))
 		goto out;
-	}
-	sda_real_resolve();
 	in.listen_pidfdid = getenv("LISTEN_PIDFDID");
 	in.listen_fds = getenv("LISTEN_FDS");
 	in.listen_fdnames = getenv("LISTEN_FDNAMES");
@@ -134,7 +141,7 @@ __attribute__((constructor)) static void sda_init(void)
 		goto inert;
 	}
 
-	if ((r = sda_state_init(&env, sda_log_fd(), environ)) < 0) {
+	if ((r = sda_inherited_init(&env, sda_log_fd(), environ)) < 0) {
 		sda_err("cannot set up the registry: %s; not adopting anything", strerrorname_np(-r));
 		sda_env_free(&env);
 		goto inert;
@@ -142,9 +149,9 @@ __attribute__((constructor)) static void sda_init(void)
 	/* The sockets are ours now: children we exec must not see them. */
 	unset_listen_env();
 	configure();
-	sda_debug("activated: %d inherited fds (LISTEN_FDNAMES=%s)", r, show(in.listen_fdnames));
-	pthread_atfork(sda_state_atfork_prepare, sda_state_atfork_release,
-		       sda_state_atfork_release);
+	sda_debug("activated: %zu inherited fds (LISTEN_FDNAMES=%s)", sda_inh.reg.n,
+		  show(in.listen_fdnames));
+	pthread_atfork(sda_lock_atfork_prepare, sda_lock_atfork_release, atfork_child);
 	goto out;
 
 inert:

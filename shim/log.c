@@ -4,9 +4,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +19,9 @@ static enum sda_level log_level = SDA_LOG_OFF;
 static char prog[32];
 static int log_fd = -1;
 static int log_journal;
+static int log_sock;                /* the sink is a socket: send(MSG_DONTWAIT) */
+static pid_t log_pid;
+static _Atomic unsigned long dropped;
 
 int sda_log_fd(void)
 {
@@ -55,13 +60,45 @@ static int stderr_is_journal(const char *js)
 	return (uint64_t)st.st_dev == dev && (uint64_t)st.st_ino == ino;
 }
 
+void sda_log_atfork_child(void)
+{
+	log_pid = getpid();
+}
+
+/* A pipe is opened anew through /proc: a file description of our own, made
+ * non-blocking without touching the program's stderr.  A socket (the
+ * journal) takes MSG_DONTWAIT per call.  Anything else (a file, a tty,
+ * /dev/null) does not block for long: a plain dup. */
+static int open_sink(int min_fd)
+{
+	struct stat st;
+	int fd;
+
+	log_sock = 0;
+	if (fstat(2, &st) == 0 && S_ISFIFO(st.st_mode) &&
+	    (fd = open("/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_CLOEXEC)) >= 0) {
+		int moved;
+
+		if (fd >= min_fd)
+			return fd;
+		moved = fcntl(fd, F_DUPFD_CLOEXEC, min_fd);
+		close(fd);
+		if (moved >= 0)
+			return moved;
+	}
+	if (S_ISSOCK(st.st_mode))
+		log_sock = 1;
+	return fcntl(2, F_DUPFD_CLOEXEC, min_fd);
+}
+
 int sda_log_open(enum sda_level level, const char *journal_stream, int min_fd)
 {
 	log_level = level;
 	if (level == SDA_LOG_OFF)
 		return -1;
 	strncpy(prog, program_invocation_short_name, sizeof(prog) - 1);
-	log_fd = fcntl(2, F_DUPFD_CLOEXEC, min_fd);
+	log_pid = getpid();
+	log_fd = open_sink(min_fd);
 	log_journal = stderr_is_journal(journal_stream);
 	return log_fd;
 }
@@ -104,6 +141,19 @@ static void puti(struct lbuf *l, long long v)
 	putu(l, v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v, v < 0);
 }
 
+/* One write that never waits: 1 if the line went out whole. */
+static int emit(const char *b, size_t n)
+{
+	ssize_t w = log_sock ? send(log_fd, b, n, MSG_DONTWAIT | MSG_NOSIGNAL) :
+			       write(log_fd, b, n);
+
+	if (w == (ssize_t)n)
+		return 1;
+	if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		atomic_fetch_add(&dropped, 1);
+	return 0;
+}
+
 void sda_log(enum sda_level level, const char *fmt, ...)
 {
 	static const char *const names[] = {
@@ -126,7 +176,7 @@ void sda_log(enum sda_level level, const char *fmt, ...)
 	}
 	puts_(&l, prog);
 	put(&l, "[", 1);
-	puti(&l, getpid());
+	puti(&l, log_pid);
 	put(&l, "]: sdadopt: ", 12);
 	puts_(&l, names[level] ? names[level] : "info");
 	put(&l, ": ", 2);
@@ -171,9 +221,56 @@ void sda_log(enum sda_level level, const char *fmt, ...)
 	}
 	va_end(ap);
 	l.b[l.n++] = '\n';
-	{
-		ssize_t w = write(log_fd, l.b, l.n);
-		(void)w;
-	}
+	if (emit(l.b, l.n) && atomic_load_explicit(&dropped, memory_order_relaxed))
+		sda_log_dropped_say();
 	errno = saved;
+}
+
+void sda_log_dropped_say(void)
+{
+	unsigned long n = atomic_exchange(&dropped, 0);
+	struct lbuf l = { .n = 0 };
+
+	if (!n || log_fd < 0)
+		return;
+	if (log_journal)
+		put(&l, "<4>", 3);
+	puts_(&l, prog);
+	put(&l, "[", 1);
+	puti(&l, log_pid);
+	put(&l, "]: sdadopt: warning: ", 21);
+	putu(&l, n, 0);
+	puts_(&l, n == 1 ? " log line was" : " log lines were");
+	puts_(&l, " dropped: standard error was full (nobody reading it)");
+	l.b[l.n++] = '\n';
+	if (!emit(l.b, l.n))
+		atomic_fetch_add(&dropped, n - 1);  /* that one line was counted again */
+}
+
+int sda_log_run_next(struct sda_log_run *r, int fd)
+{
+	if (r->n++ < SDA_LOG_RUN_MAX)
+		return 1;
+	if (fd >= 0) {
+		if (r->lo == 0 && r->hi == 0)
+			r->lo = r->hi = fd;
+		if (fd < r->lo)
+			r->lo = fd;
+		if (fd > r->hi)
+			r->hi = fd;
+	}
+	return 0;
+}
+
+void sda_log_run_end(const struct sda_log_run *r, enum sda_level level, const char *what,
+		     const char *tail)
+{
+	if (r->n <= SDA_LOG_RUN_MAX)
+		return;
+	if (r->hi)
+		sda_log(level, "... and %lu more %s%s%s (fd %d to %d)", r->n - SDA_LOG_RUN_MAX, what,
+			tail ? " " : "", tail ? tail : "", r->lo, r->hi);
+	else
+		sda_log(level, "... and %lu more %s%s%s", r->n - SDA_LOG_RUN_MAX, what,
+			tail ? " " : "", tail ? tail : "");
 }

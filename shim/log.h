@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* log: one line per event, formatted on the stack, one write(2). */
+/* log: one line per event, formatted on the stack, one write(2) that never
+ * blocks the program (lines that do not fit a full pipe or socket are
+ * counted and the count said once), and runs of per-socket lines cut to a
+ * bounded number. */
 #ifndef SDA_LOG_H
 #define SDA_LOG_H
 
@@ -15,6 +18,27 @@ int sda_log_fd(void);
 void sda_log_set_fd(int fd);
 
 int sda_log_enabled(enum sda_level level);
+
+/* After fork(), in the child: lines carry the new pid. */
+void sda_log_atfork_child(void);
+
+/* Lines dropped because the sink was full, said in one line (if any were
+ * and the sink takes it now). */
+void sda_log_dropped_say(void);
+
+/* A run of lines of one kind, one per inherited socket: the first
+ * SDA_LOG_RUN_MAX are written, the rest summed up in one line. */
+#define SDA_LOG_RUN_MAX 8
+struct sda_log_run {
+	unsigned long n;          /* lines asked for */
+	int lo, hi;               /* fds of the ones not written */
+};
+/* 1: write this line; 0: it is counted for the summary (fd < 0: no fd). */
+int sda_log_run_next(struct sda_log_run *r, int fd);
+/* "... and N more WHAT[ TAIL] (fd LO to HI)", when lines were cut (tail
+ * may be NULL). */
+void sda_log_run_end(const struct sda_log_run *r, enum sda_level level, const char *what,
+		     const char *tail);
 
 /* printf-like, supporting only %s %d %u %ld %lu %zu %c %%.
  * Never allocates, preserves errno. */

@@ -13,6 +13,7 @@
  * the resolver and the allow-list test of exported symbols. */
 #define SDA_REAL_FUNCS(X)                                                              \
 	X(int, socket, (int, int, int))                                                \
+	X(int, setsockopt, (int, int, int, const void *, socklen_t))                   \
 	X(int, bind, (int, const struct sockaddr *, socklen_t))                        \
 	X(int, listen, (int, int))                                                     \
 	X(int, close, (int))                                                           \
@@ -41,14 +42,23 @@ struct sda_real_table {
 
 extern struct sda_real_table sda_real;
 
-/* Resolve every pointer with dlsym(RTLD_NEXT) once (thread-safe). */
-void sda_real_resolve(void);
-/* Only close(), for an inert start: the other hooks resolve on first use. */
+/* Look one function up with dlsym(RTLD_NEXT) and store it in the table at
+ * `offset` (thread-safe: every racer stores the same pointer).  `self` is
+ * our own definition, never taken for the real one.  A missing function
+ * that every libc has is fatal (one line, abort); an optional one (close_range,
+ * closefrom) gives NULL. */
+void *sda_real_get(size_t offset, const char *name, void *self, int optional);
+/* Only close(), by the constructor: the close() hook never resolves. */
 void sda_real_resolve_close(void);
 
-/* The real function, resolving on first use (for hooks that may run before
- * our constructor).  Never used by close(), which falls back to the system
- * call instead: see hooks.c. */
-#define SDA_REAL(name) (sda_real.name ? sda_real.name : (sda_real_resolve(), sda_real.name))
+/* The real function, looked up on its first use (a hook may run before our
+ * constructor; a process never pays for functions it never calls).  Never
+ * used by close(), which falls back to the system call: see hooks.c. */
+#define SDA_REAL_LOOKUP_(name, optional)                                              \
+	((__typeof__(sda_real.name))(__atomic_load_n(&sda_real.name, __ATOMIC_RELAXED) ?  \
+		(void *)__atomic_load_n(&sda_real.name, __ATOMIC_RELAXED) :            \
+		sda_real_get(offsetof(struct sda_real_table, name), #name, (void *)&name, optional)))
+#define SDA_REAL(name) SDA_REAL_LOOKUP_(name, 0)
+#define SDA_REAL_OR_NULL(name) SDA_REAL_LOOKUP_(name, 1)
 
 #endif

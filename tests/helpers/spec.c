@@ -109,6 +109,7 @@ static const struct spec_sockopt sockopts[] = {
 	{ "defer_accept", "TCP_DEFER_ACCEPT", IPPROTO_TCP, TCP_DEFER_ACCEPT },
 	{ "fastopen", "TCP_FASTOPEN", IPPROTO_TCP, TCP_FASTOPEN },
 	{ "pktinfo", "IP_PKTINFO", IPPROTO_IP, IP_PKTINFO },
+	{ "mtu_discover", "IP_MTU_DISCOVER", IPPROTO_IP, IP_MTU_DISCOVER },
 };
 
 const struct spec_sockopt *spec_sockopt_find(const char *name)

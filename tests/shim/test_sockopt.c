@@ -93,6 +93,9 @@ Test(sockopt, replay_tcp_defer_accept) { replayed(TCP, BIND0, "defer_accept", 5)
 Test(sockopt, replay_tcp_fastopen) { replayed(TCP, BIND0, "fastopen", 16); }
 Test(sockopt, replay_tcp_keepidle) { replayed(TCP, BIND0, "keepidle", 60); }
 Test(sockopt, replay_ip_pktinfo) { replayed("udp:127.0.0.1:0", "udp:127.0.0.1:{port0}", "pktinfo", 1); }
+/* unbound sets IP_PMTUDISC_OMIT on its UDP sockets before bind() */
+Test(sockopt, replay_ip_mtu_discover) { replayed("udp:127.0.0.1:0", "udp:127.0.0.1:{port0}", "mtu_discover", 5); }
+Test(sockopt, replay_ip_mtu_discover_tcp) { replayed(TCP, BIND0, "mtu_discover", 5); }
 /* An IPv4 server on a dual-stack socket: IPv4-level and TCP options alike. */
 Test(sockopt, replay_onto_dual_stack_tcp) { replayed("tcp:[::]:0,v6only=0", "tcp:0.0.0.0:{port0}", "nodelay", 1); }
 Test(sockopt, replay_onto_dual_stack_udp)

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+#include "fdtab.h"
+
+#include <errno.h>
+#include <sys/mman.h>
+
+struct sda_fdtab *_Atomic sda_fdtab;
+
+static _Atomic size_t fd_hi;            /* highest fd ever flagged */
+
+int sda_fdtab_init(size_t cap)
+{
+	size_t flags_len = sizeof(struct sda_fdtab) + cap;
+	size_t opts_len = cap * sizeof(uint32_t);
+	struct sda_fdtab *t;
+	void *o;
+
+	/* Untouched pages of these mappings cost no memory. */
+	t = mmap(NULL, flags_len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (t == MAP_FAILED)
+		return -errno;
+	o = mmap(NULL, opts_len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (o == MAP_FAILED) {
+		int e = errno;
+
+		munmap(t, flags_len);
+		return -e;
+	}
+	t->cap = cap;
+	t->opts = o;
+	atomic_store_explicit(&sda_fdtab, t, memory_order_release);
+	return 0;
+}
+
+void sda_fd_set(int fd, unsigned flags)
+{
+	struct sda_fdtab *t = sda_fdtab_get();
+
+	if (!t || fd < 0 || (size_t)fd >= t->cap)
+		return;
+	if (flags) {
+		size_t hi = atomic_load_explicit(&fd_hi, memory_order_relaxed);
+
+		while ((size_t)fd > hi &&
+		       !atomic_compare_exchange_weak_explicit(&fd_hi, &hi, (size_t)fd,
+							      memory_order_relaxed, memory_order_relaxed))
+			;
+	}
+	if (flags & SDA_FD_TRACKED)
+		atomic_store_explicit(&t->opts[fd], 0, memory_order_relaxed);
+	atomic_store_explicit(&t->f[fd], (unsigned char)flags, memory_order_relaxed);
+}
+
+size_t sda_fd_hi(void)
+{
+	return atomic_load_explicit(&fd_hi, memory_order_relaxed);
+}
+
+void sda_fd_forget_span(size_t first, size_t last)
+{
+	struct sda_fdtab *t = sda_fdtab_get();
+	size_t hi = sda_fd_hi();
+
+	if (!t)
+		return;
+	for (size_t fd = first; fd <= last && fd <= hi && fd < t->cap; fd++)
+		if (atomic_load_explicit(&t->f[fd], memory_order_relaxed) & ~SDA_FD_OWN)
+			atomic_store_explicit(&t->f[fd], 0, memory_order_relaxed);
+}
+
+void sda_fd_opt_set(int fd, unsigned bit)
+{
+	struct sda_fdtab *t = sda_fdtab_get();
+
+	if (t && fd >= 0 && (size_t)fd < t->cap && bit < 32)
+		atomic_fetch_or_explicit(&t->opts[fd], UINT32_C(1) << bit, memory_order_relaxed);
+}
+
+uint32_t sda_fd_opts(int fd)
+{
+	struct sda_fdtab *t = sda_fdtab_get();
+
+	if (!t || fd < 0 || (size_t)fd >= t->cap)
+		return 0;
+	return atomic_load_explicit(&t->opts[fd], memory_order_relaxed);
+}

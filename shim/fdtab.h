@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/* fdtab: what the shim knows about each fd number, one byte per fd, read
+ * with no lock; and, beside it, which table options (core/sockopt.h) the
+ * program set on each socket before bind(). */
+#ifndef SDA_FDTAB_H
+#define SDA_FDTAB_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+	SDA_FD_OWN = 1,      /* the registry's (or the log's) own fd: keep it open */
+	SDA_FD_ADOPTED = 2,  /* an app fd that holds an inherited socket */
+	SDA_FD_XLATE = 4,    /* addresses returned on it go v4-mapped -> AF_INET */
+	SDA_FD_TRACKED = 8,  /* made by socket() since activation: every
+			      * setsockopt() on it went through the shim */
+	SDA_FD_LISTENS = 16, /* adopted, and the inherited socket listens: keep
+			      * its backlog */
+};
+
+/* Allocated once in the constructor when activated (NULL when inert), never
+ * freed or moved: the close() hook reads it with no lock. */
+struct sda_fdtab {
+	size_t cap;
+	_Atomic uint32_t *opts;     /* cap entries: bit i = sda_opts[i] was set */
+	_Atomic unsigned char f[];
+};
+extern struct sda_fdtab *_Atomic sda_fdtab;
+
+static inline struct sda_fdtab *sda_fdtab_get(void)
+{
+	return atomic_load_explicit(&sda_fdtab, memory_order_acquire);
+}
+
+static inline unsigned sda_fd_flags(int fd)
+{
+	struct sda_fdtab *t = sda_fdtab_get();
+
+	if (__builtin_expect(!t, 1) || (size_t)(unsigned)fd >= t->cap)
+		return 0;
+	return atomic_load_explicit(&t->f[fd], memory_order_relaxed);
+}
+
+/* Map the table for fds [0, cap); 0 or -errno. */
+int sda_fdtab_init(size_t cap);
+void sda_fd_set(int fd, unsigned flags);
+/* The highest fd number ever flagged (bounds a scan of the table). */
+size_t sda_fd_hi(void);
+/* Forget what fds [first, last] were, except SDA_FD_OWN ones (they were
+ * not closed). */
+void sda_fd_forget_span(size_t first, size_t last);
+
+/* setsockopt() of table option `bit` on fd. */
+void sda_fd_opt_set(int fd, unsigned bit);
+uint32_t sda_fd_opts(int fd);
+
+#endif

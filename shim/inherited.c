@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: MIT */
+#include "inherited.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "fdtab.h"
+#include "lock.h"
+#include "log.h"
+#include "protect.h"
+#include "report.h"
+
+#define FDTAB_MAX (1u << 20)
+
+struct sda_inherited sda_inh = { .listen_names = "(unset)" };
+static _Atomic int probed;              /* reg filled and indexed */
+
+int sda_activated(void)
+{
+	return sda_fdtab_get() != NULL;
+}
+
+int sda_probe_done(void)
+{
+	return atomic_load_explicit(&probed, memory_order_acquire);
+}
+
+int sda_inherited_init(struct sda_env *e, int log_fd, char **environ_)
+{
+	struct sda_inherited *h = &sda_inh;
+	struct rlimit rl;
+	size_t k = 0, cap = FDTAB_MAX, n = (size_t)e->n_fds;
+	int r;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
+	    rl.rlim_max < cap)
+		cap = rl.rlim_max;
+	if (cap < n + SDA_LISTEN_FDS_START + 64)
+		cap = n + SDA_LISTEN_FDS_START + 64;
+	if (sda_registry_alloc(&h->reg, n) < 0 || sda_protect_init(n + 1) < 0) {
+		sda_registry_free(&h->reg);
+		return -ENOMEM;
+	}
+	h->adoptions = mmap(NULL, n * sizeof(*h->adoptions), PROT_READ | PROT_WRITE,
+			    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (h->adoptions == MAP_FAILED)       /* then counted per process only */
+		h->adoptions = mmap(NULL, n * sizeof(*h->adoptions), PROT_READ | PROT_WRITE,
+				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (h->adoptions == MAP_FAILED || (r = sda_fdtab_init(cap)) < 0) {
+		if (h->adoptions != MAP_FAILED)
+			munmap(h->adoptions, n * sizeof(*h->adoptions));
+		h->adoptions = NULL;
+		sda_registry_free(&h->reg);
+		return -ENOMEM;
+	}
+	h->env = *e;
+	memset(e, 0, sizeof(*e));
+
+	for (size_t i = 0; i < n; i++) {
+		int fd = SDA_LISTEN_FDS_START + (int)i;
+
+		h->reg.e[i].fd = fd;
+		h->reg.e[i].name = h->env.names[i];
+		/* as sd_listen_fds(): exec'd children must not inherit them */
+		if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+			/* not open: its number is the program's to use, never ours */
+			h->reg.e[i].why = "not an open file descriptor";
+			h->reg.e[i].err = errno;
+			continue;
+		}
+		sda_own_add(fd);
+	}
+	if (log_fd >= 0)
+		sda_own_add(log_fd);
+	h->act_pid = getpid();
+	/* The strings stay where they are after unsetenv(); keep pointers. */
+	for (char **p = environ_; p && *p && k < 4; p++) {
+		if (strncmp(*p, "LISTEN_FDNAMES=", 15) == 0)
+			h->listen_names = *p + 15;
+		else if (strncmp(*p, "LISTEN_PID=", 11) != 0 &&
+			 strncmp(*p, "LISTEN_PIDFDID=", 15) != 0 && strncmp(*p, "LISTEN_FDS=", 11) != 0)
+			continue;
+		h->listen_env[k++] = *p;
+	}
+	return 0;
+}
+
+void sda_inherited_configure(struct sda_settings *st)
+{
+	sda_inh.settings = *st;
+	memset(st, 0, sizeof(*st));
+}
+
+/* Call with the lock held.  Each kind of per-socket line is a bounded run. */
+static void probe_all(void)
+{
+	struct sda_inherited *h = &sda_inh;
+	struct sda_registry *reg = &h->reg;
+	struct sda_log_run ignored = { 0 }, seen = { 0 }, unnamed = { 0 }, twice = { 0 };
+	char a[160];
+
+	for (size_t i = 0; i < reg->n; i++) {
+		struct sda_sock *s = &reg->e[i];
+		const char *name = s->name;
+		enum sda_name_kind k = sda_name_kind(name);
+		int fd = s->fd;
+
+		if (s->why) {
+			/* found closed at start-up: why and err are set already */
+		} else if (k == SDA_NAME_STORED || k == SDA_NAME_CONNECTION) {
+			s->why = k == SDA_NAME_STORED ?
+				"a stored fd (FileDescriptorStoreMax=), not a socket unit's socket" :
+				"a connection socket (Accept=yes): only listening sockets can be adopted, use Accept=no";
+		} else {
+			sda_probe(fd, s);
+		}
+		if (!s->usable) {
+			if (sda_log_run_next(&ignored, fd))
+				sda_warn("ignoring inherited fd %d \"%s\": %s%s%s", fd, name, s->why,
+					 s->err ? ": " : "", s->err ? strerrorname_np(s->err) : "");
+			sda_own_del(fd);
+			continue;
+		}
+		if (s->family == AF_UNIX && !s->addr.abstract)
+			h->have_unix_paths = 1;
+		if (sda_log_enabled(SDA_LOG_DEBUG) && sda_log_run_next(&seen, fd)) {
+			sda_addr_format(&s->addr, a, sizeof(a));
+			sda_debug("inherited fd %d \"%s\": %s %s%s%s", fd, name,
+				  sda_type_name(s->family, s->type), a,
+				  s->family == AF_INET6 && !s->v6only ? " (dual-stack)" : "",
+				  s->type != SOCK_DGRAM && s->listening ? ", listening" : "");
+		}
+	}
+	sda_log_run_end(&ignored, SDA_LOG_WARNING, "inherited fds ignored", NULL);
+	sda_log_run_end(&seen, SDA_LOG_DEBUG, "inherited fds", NULL);
+	reg->map = &h->settings.map;
+	reg->policy = h->settings.policy;
+	sda_registry_index(reg);
+	for (size_t m = 0; m < h->settings.map.n; m++)
+		if (h->settings.map.e[m].cand[0] < 0 && sda_log_run_next(&unnamed, -1)) {
+			sda_addr_format(&h->settings.map.e[m].addr, a, sizeof(a));
+			sda_warn("SDADOPT_MAP entry %s=%s: no usable inherited socket is named \"%s\"; "
+				 "the entry does nothing", a, h->settings.map.e[m].name,
+				 h->settings.map.e[m].name);
+		}
+	sda_log_run_end(&unnamed, SDA_LOG_WARNING, "SDADOPT_MAP entries that name no inherited socket", NULL);
+	sda_report_arm();
+	/* the same address twice can only be served by the first */
+	for (size_t k = 1; k < reg->nkeys; k++) {
+		const struct sda_sock *p = &reg->e[reg->by_key[k - 1]], *s = &reg->e[reg->by_key[k]];
+
+		if (p->type == s->type && sda_addr_cmp(&p->addr, &s->addr) == 0 &&
+		    sda_log_run_next(&twice, s->fd)) {
+			sda_addr_format(&s->addr, a, sizeof(a));
+			sda_warn("inherited fds %d and %d both serve %s %s; binds get fd %d",
+				 p->fd, s->fd, sda_type_name(s->family, s->type), a,
+				 p->fd < s->fd ? p->fd : s->fd);
+		}
+	}
+	sda_log_run_end(&twice, SDA_LOG_WARNING, "inherited fds that serve an address another one serves", NULL);
+}
+
+int sda_probed(void)
+{
+	sigset_t mask;
+
+	if (!sda_activated())
+		return 0;
+	if (atomic_load_explicit(&probed, memory_order_acquire))
+		return 1;
+	int saved = errno;              /* the probe's failed calls are not the program's */
+
+	sda_lock(&mask);
+	if (!atomic_load_explicit(&probed, memory_order_relaxed)) {
+		probe_all();
+		atomic_store_explicit(&probed, 1, memory_order_release);
+	}
+	sda_unlock(&mask);
+	errno = saved;
+	return 1;
+}

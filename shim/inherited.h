@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/* inherited: the sockets the activator passed (the registry), the settings
+ * read at start, and the probe that fills the registry on first use. */
+#ifndef SDA_INHERITED_H
+#define SDA_INHERITED_H
+
+#include <stdatomic.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "env.h"
+#include "registry.h"
+
+/* Settings read once by the constructor (SDADOPT_MAP, _MATCH, _STRICT). */
+struct sda_settings {
+	struct sda_map map;
+	enum sda_match_policy policy;
+	int strict;
+};
+
+struct sda_inherited {
+	struct sda_env env;             /* names of the inherited fds */
+	struct sda_registry reg;        /* entries allocated at init */
+	struct sda_settings settings;
+	int have_unix_paths;
+	pid_t act_pid;                  /* the process LISTEN_PID named */
+	_Atomic int adopted_any;
+	const char *listen_env[4];      /* the original "LISTEN_...=" strings */
+	const char *listen_names;
+	/* adoptions per inherited socket, shared with forked workers: a
+	 * prefork master that never binds still knows its workers adopted */
+	_Atomic unsigned long *adoptions;
+};
+extern struct sda_inherited sda_inh;
+
+/* Constructor: take the parsed environment (ownership of its names), make
+ * the inherited fds (and the log's fd, if >= 0) CLOEXEC and protected.
+ * Probing waits for the first hook that needs it.  Returns 0 or -errno
+ * (then the shim stays inert). */
+int sda_inherited_init(struct sda_env *env, int log_fd, char **environ_);
+void sda_inherited_configure(struct sda_settings *s);
+
+/* Activated at all?  (Constant after the constructor.) */
+int sda_activated(void);
+/* Probe the inherited fds on first use; 1 when activated (registry ready),
+ * 0 when inert.  Preserves errno. */
+int sda_probed(void);
+/* Has anything been probed yet (no side effect)? */
+int sda_probe_done(void);
+
+#endif

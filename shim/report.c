@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+#include "report.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "inherited.h"
+#include "log.h"
+
+_Atomic int sda_report_pending;
+
+void sda_report_arm(void)
+{
+	atomic_store(&sda_report_pending, 1);
+}
+
+static enum sda_level level(void)
+{
+	return sda_inh.settings.strict ? SDA_LOG_ERROR : SDA_LOG_WARNING;
+}
+
+/* Nothing was probed: no bind() in this process reached the shim.  Say so
+ * in one line, without probing (a program that never binds pays nothing). */
+static void report_unprobed(const char *when)
+{
+	for (size_t i = 0; i < sda_inh.reg.n; i++)
+		if (atomic_load(&sda_inh.adoptions[i]))
+			return;                  /* forked workers adopted */
+	sda_log(level(), "none of the %zu inherited fds was adopted %s: the program never bound an "
+		"address (LISTEN_FDNAMES=%s)", sda_inh.reg.n, when, sda_inh.listen_names);
+}
+
+void sda_report(const char *when)
+{
+	const struct sda_registry *reg = &sda_inh.reg;
+	struct sda_log_run run = { 0 };
+	char a[160];
+	int expected = 1;
+
+	if (!sda_activated() || getpid() != sda_inh.act_pid || !sda_log_enabled(level()))
+		return;
+	if (!sda_probe_done()) {
+		report_unprobed(when);
+		return;
+	}
+	/* once for "serving"; the exit report always runs */
+	if (!atomic_compare_exchange_strong(&sda_report_pending, &expected, 0) &&
+	    strcmp(when, "at exit") != 0)
+		return;
+	for (size_t i = 0; i < reg->n; i++) {
+		const struct sda_sock *s = &reg->e[i];
+
+		if (!s->usable || atomic_load(&sda_inh.adoptions[i]) || !sda_log_run_next(&run, s->fd))
+			continue;
+		sda_addr_format(&s->addr, a, sizeof(a));
+		sda_log(level(), "inherited fd %d \"%s\" (%s %s) was never adopted %s: no bind() asked for "
+			"its address (see SDADOPT_MAP, SDADOPT_MATCH=port)", s->fd, s->name,
+			sda_type_name(s->family, s->type), a, when);
+	}
+	sda_log_run_end(&run, level(), "inherited fds were never adopted", when);
+	sda_log_dropped_say();
+}
