@@ -1,20 +1,37 @@
 # SPDX-License-Identifier: MIT
 # Install layout and the Debian package.  Included by the top-level
 # CMakeLists.txt (after GNUInstallDirs and the shim's own install rule, which
-# puts libsdadopt.so in CMAKE_INSTALL_LIBDIR).
+# puts libsdadopt.so in CMAKE_INSTALL_LIBDIR/sdadopt).
 #
 #   cmake -S . -B build-pkg -DCMAKE_INSTALL_PREFIX=/usr
 #   cmake --build build-pkg && (cd build-pkg && cpack -G DEB)
 #
 # With the /usr prefix on Debian, GNUInstallDirs gives the multiarch libdir
-# (lib/x86_64-linux-gnu), the path the example units and the launcher use.
+# (lib/x86_64-linux-gnu); the example units and the launcher name the shim's
+# private directory in it.
 #
 #   bin/sdadopt                          the launcher, shim path filled in
-#   LIBDIR/libsdadopt.so                 the shim (shim/CMakeLists.txt)
+#   LIBDIR/sdadopt/libsdadopt.so         the shim (shim/CMakeLists.txt)
 #   share/man/man1/sdadopt.1.gz          man pages (gzip -9n when gzip exists)
 #   share/man/man7/libsdadopt.7.gz
 #   share/doc/sdadopt/                   README.md, guide.md, troubleshooting.md,
-#                                        copyright, examples/NAME/NAME.{socket,service}
+#                                        copyright, changelog.Debian.gz,
+#                                        examples/NAME/NAME.{socket,service}
+#   share/lintian/overrides/sdadopt      cmake/debian/lintian-overrides
+#
+# Why LIBDIR/sdadopt/ and no SONAME: the shim is a preload module (an
+# add_library MODULE), loaded by path through LD_PRELOAD and never linked
+# against.  A SONAME, the libsdadopt.so.N symlinks, shlibs and ldconfig are
+# for shared libraries that programs link with; a module belongs in a private
+# directory, as Debian's fakeroot installs /usr/lib/<triplet>/libfakeroot/.
+# The directory stays under the multiarch libdir (not /usr/libexec, which is
+# for programs, nor /usr/lib/sdadopt) because the module is built for one
+# architecture: another architecture's shim has its own directory.
+#
+# The Debian version is the latest entry of cmake/debian/changelog, for
+# example 0.1.0-1: upstream version (project()) and Debian revision.  A
+# packaging fix adds an entry with the next revision; a new upstream version
+# needs an entry with revision 1 (configure warns when they do not match).
 
 set(_sda_src ${PROJECT_SOURCE_DIR})
 set(_sda_out ${PROJECT_BINARY_DIR}/packaging)
@@ -24,7 +41,8 @@ if(CMAKE_INSTALL_PREFIX STREQUAL "/usr" AND EXISTS /etc/debian_version
    AND NOT CMAKE_INSTALL_LIBDIR MATCHES "^lib/[^/]+-linux-gnu[^/]*$"
    AND NOT CMAKE_CROSSCOMPILING)
   message(WARNING "CMAKE_INSTALL_LIBDIR is '${CMAKE_INSTALL_LIBDIR}', not the Debian multiarch "
-                  "directory (lib/<triplet>); the example units name /usr/lib/x86_64-linux-gnu/libsdadopt.so")
+                  "directory (lib/<triplet>); the example units name "
+                  "/usr/lib/x86_64-linux-gnu/sdadopt/libsdadopt.so")
 endif()
 if(NOT CMAKE_INSTALL_PREFIX STREQUAL "/usr")
   message(STATUS "sdadopt: install prefix ${CMAKE_INSTALL_PREFIX}; for the Debian package "
@@ -32,8 +50,12 @@ if(NOT CMAKE_INSTALL_PREFIX STREQUAL "/usr")
 endif()
 
 # --- the launcher: fill in the version and where the shim is installed -----
-file(RELATIVE_PATH _sda_bin_to_lib "${CMAKE_INSTALL_FULL_BINDIR}" "${CMAKE_INSTALL_FULL_LIBDIR}")
-set(SDADOPT_INSTALLED_SHIM "${CMAKE_INSTALL_FULL_LIBDIR}/libsdadopt.so")
+# the shim's directory, as in shim/CMakeLists.txt's install() (tests/operator/
+# deb.sh checks that the launcher names the file the package has)
+set(SDADOPT_INSTALL_SHIMDIR "${CMAKE_INSTALL_LIBDIR}/sdadopt")
+set(_sda_full_shimdir "${CMAKE_INSTALL_FULL_LIBDIR}/sdadopt")
+file(RELATIVE_PATH _sda_bin_to_lib "${CMAKE_INSTALL_FULL_BINDIR}" "${_sda_full_shimdir}")
+set(SDADOPT_INSTALLED_SHIM "${_sda_full_shimdir}/libsdadopt.so")
 file(READ ${_sda_src}/scripts/sdadopt _sda_launcher)
 string(REPLACE "@SDADOPT_VERSION@" "${PROJECT_VERSION}" _sda_launcher "${_sda_launcher}")
 string(REPLACE "@SDADOPT_INSTALLED_SHIM@" "${SDADOPT_INSTALLED_SHIM}" _sda_launcher "${_sda_launcher}")
@@ -74,32 +96,78 @@ if(_sda_man_outputs)
   add_custom_target(sdadopt_man ALL DEPENDS ${_sda_man_outputs})
 endif()
 
-# --- documentation and examples ----------------------------------------------------
+# --- the shim: what strip leaves, as dh_strip removes it ---------------------
+# CPACK_STRIP_FILES (and `cmake --install --strip`) run plain strip, which
+# keeps .comment (the compiler's version string); dh_strip also removes it.
+# This rule runs after the shim's own install rule (CMP0082).
+find_program(SDADOPT_OBJCOPY NAMES ${CMAKE_OBJCOPY} objcopy)
+if(SDADOPT_OBJCOPY)
+  install(CODE "
+    if(CMAKE_INSTALL_DO_STRIP)
+      set(_sda_shim \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${SDADOPT_INSTALL_SHIMDIR}/libsdadopt.so\")
+      execute_process(COMMAND \"${SDADOPT_OBJCOPY}\" --remove-section=.comment --remove-section=.note
+                              \"\${_sda_shim}\" RESULT_VARIABLE _sda_rc)
+      if(NOT _sda_rc EQUAL 0)
+        message(FATAL_ERROR \"objcopy --remove-section=.comment \${_sda_shim}: \${_sda_rc}\")
+      endif()
+    endif()")
+endif()
+
+# --- documentation: copyright, Debian changelog, lintian overrides -------------
+# debian/copyright in the machine-readable format, from LICENSE: its
+# "Copyright (c) YEARS HOLDER" line and the permission notice after it.  The
+# text is the one DEP-5 calls Expat (SPDX: MIT, as in every source file).
+file(READ ${_sda_src}/LICENSE _sda_license)
+if(NOT _sda_license MATCHES "\nCopyright \\(c\\) ([^\n]+)\n\n(.+)$")
+  message(FATAL_ERROR "LICENSE: no 'Copyright (c) YEARS HOLDER' line followed by the license text")
+endif()
+set(_sda_copyright_notice "${CMAKE_MATCH_1}")
+string(STRIP "${CMAKE_MATCH_2}" _sda_license_text)
+string(REGEX REPLACE "\n[ \t]*\n" "\n.\n" _sda_license_text "${_sda_license_text}")
+string(REPLACE "\n" "\n " _sda_license_text " ${_sda_license_text}")
 file(WRITE ${_sda_out}/copyright
 "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
 Upstream-Name: sdadopt
+Comment: Expat is the license SPDX calls MIT (SPDX-License-Identifier: MIT).
 
 Files: *
-Copyright: the sdadopt contributors
-License: MIT
- Permission is hereby granted, free of charge, to any person obtaining a
- copy of this software and associated documentation files (the \"Software\"),
- to deal in the Software without restriction, including without limitation
- the rights to use, copy, modify, merge, publish, distribute, sublicense,
- and/or sell copies of the Software, and to permit persons to whom the
- Software is furnished to do so, subject to the following conditions:
- .
- The above copyright notice and this permission notice shall be included
- in all copies or substantial portions of the Software.
- .
- THE SOFTWARE IS PROVIDED \"AS IS\", WITHOUT WARRANTY OF ANY KIND, EXPRESS
- OR IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF
- MERCHANTABILITY, FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT.
- IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY
- CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT,
- TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION WITH THE
- SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.
+Copyright: ${_sda_copyright_notice}
+License: Expat
+${_sda_license_text}
 ")
+
+# changelog.Debian.gz (the version has a Debian revision: not a native
+# package); its latest entry is the package's version
+file(STRINGS ${_sda_src}/cmake/debian/changelog _sda_chl_top LIMIT_COUNT 1)
+if(NOT _sda_chl_top MATCHES "^sdadopt \\(([^)-]+)-([^)-]+)\\) ")
+  message(FATAL_ERROR "cmake/debian/changelog: the first line is not 'sdadopt (UPSTREAM-REVISION) ...'")
+endif()
+set(SDADOPT_DEB_UPSTREAM "${CMAKE_MATCH_1}")
+set(SDADOPT_DEB_REVISION "${CMAKE_MATCH_2}")
+if(NOT SDADOPT_DEB_UPSTREAM STREQUAL PROJECT_VERSION)
+  message(WARNING "cmake/debian/changelog: the latest entry is ${SDADOPT_DEB_UPSTREAM}-${SDADOPT_DEB_REVISION}, "
+                  "but the project is ${PROJECT_VERSION}: add an entry for ${PROJECT_VERSION}-1")
+endif()
+set_property(DIRECTORY ${PROJECT_SOURCE_DIR} APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
+             ${_sda_src}/LICENSE ${_sda_src}/cmake/debian/changelog)
+if(SDADOPT_GZIP)
+  add_custom_command(
+    OUTPUT ${_sda_out}/changelog.Debian.gz
+    COMMAND ${CMAKE_COMMAND} -E copy ${_sda_src}/cmake/debian/changelog ${_sda_out}/changelog.Debian
+    COMMAND ${SDADOPT_GZIP} -9nf ${_sda_out}/changelog.Debian
+    DEPENDS ${_sda_src}/cmake/debian/changelog
+    COMMENT "gzip changelog.Debian"
+    VERBATIM)
+  add_custom_target(sdadopt_changelog ALL DEPENDS ${_sda_out}/changelog.Debian.gz)
+  install(FILES ${_sda_out}/changelog.Debian.gz DESTINATION ${CMAKE_INSTALL_DOCDIR})
+else()
+  install(FILES ${_sda_src}/cmake/debian/changelog DESTINATION ${CMAKE_INSTALL_DOCDIR}
+          RENAME changelog.Debian)
+endif()
+install(FILES ${_sda_src}/cmake/debian/lintian-overrides
+        DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/lintian/overrides RENAME sdadopt)
+
+# --- documentation and examples ----------------------------------------------------
 install(FILES ${_sda_src}/README.md ${_sda_src}/docs/guide.md ${_sda_src}/docs/troubleshooting.md
               ${_sda_out}/copyright
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
@@ -113,6 +181,7 @@ set(SDADOPT_DEB_MAINTAINER "sdadopt maintainers <maintainers@sdadopt.invalid>"
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME sdadopt)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_DEBIAN_PACKAGE_RELEASE ${SDADOPT_DEB_REVISION})   # Version: 0.1.0-1
 set(CPACK_PACKAGE_VENDOR "sdadopt")
 set(CPACK_PACKAGE_CONTACT "${SDADOPT_DEB_MAINTAINER}")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY

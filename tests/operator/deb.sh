@@ -34,7 +34,7 @@ check "the file name carries version $SDA_VERSION" test "${deb##*/sdadopt_$SDA_V
 # fields
 f() { dpkg-deb -f "$deb" "$1"; }
 check "Package: sdadopt" test "$(f Package)" = sdadopt
-check "Version: $SDA_VERSION" test "$(f Version)" = "$SDA_VERSION"
+check "Version: $SDA_VERSION-REVISION (not a native package)" grep -qxE "$SDA_VERSION-[0-9]+" <<<"$(f Version)"
 check "Depends on libc6" grep -qE '^libc6( |,|$)' <<<"$(f Depends)"
 check "Section: net" test "$(f Section)" = net
 check "a Maintainer" grep -qE '.+ <.+@.+>' <<<"$(f Maintainer)"
@@ -44,7 +44,9 @@ check "Architecture is dpkg's" test "$(f Architecture)" = "$(dpkg --print-archit
 # contents
 dpkg-deb -c "$deb" | awk '{print $1, $NF}' >"$T/contents"
 present() { grep -qE "^$1 \\./$2\$" "$T/contents"; }
-check "the shim: usr/lib/$ma/libsdadopt.so" present '-rw-r--r--' "usr/lib/$ma/libsdadopt\\.so"
+check "the shim: usr/lib/$ma/sdadopt/libsdadopt.so" present '-rw-r--r--' "usr/lib/$ma/sdadopt/libsdadopt\\.so"
+check "no shared object directly in a library directory (the shim has no SONAME)" \
+	eval '! grep -qE " \./usr/lib/([^/]+-linux-gnu[^/]*/)?[^/]+\.so(\.[0-9.]+)?$" "$T/contents"'
 check "the launcher: usr/bin/sdadopt, executable" present '-rwxr-xr-x' 'usr/bin/sdadopt'
 check "man page usr/share/man/man1/sdadopt.1.gz" present '-rw-r--r--' 'usr/share/man/man1/sdadopt\.1\.gz'
 check "man page usr/share/man/man7/libsdadopt.7.gz" present '-rw-r--r--' 'usr/share/man/man7/libsdadopt\.7\.gz'
@@ -53,9 +55,10 @@ for ex in nginx/nginx redis/redis-server memcached/memcached python-http/python-
 		check "example $ex.$suf" present '-rw-r--r--' "usr/share/doc/sdadopt/examples/$ex\\.$suf"
 	done
 done
-for doc in guide.md troubleshooting.md README.md copyright; do
+for doc in guide.md troubleshooting.md README.md copyright changelog.Debian.gz; do
 	check "doc usr/share/doc/sdadopt/$doc" present '-rw-r--r--' "usr/share/doc/sdadopt/$doc"
 done
+check "lintian overrides usr/share/lintian/overrides/sdadopt" present '-rw-r--r--' 'usr/share/lintian/overrides/sdadopt'
 check "nothing outside usr/" eval '! grep -vE " \./(usr(/.*)?)?$" "$T/contents"'
 check "no test helper or fuzz binary packaged" eval '! grep -qE "sda-(activate|testserver)|fuzz" "$T/contents"'
 
@@ -63,7 +66,7 @@ check "no test helper or fuzz binary packaged" eval '! grep -qE "sda-(activate|t
 R=$T/root
 dpkg-deb -x "$deb" "$R"
 L=$R/usr/bin/sdadopt
-check "the launcher has the installed shim path in it" grep -qF "'/usr/lib/$ma/libsdadopt.so'" "$L"
+check "the launcher has the installed shim path in it" grep -qF "'/usr/lib/$ma/sdadopt/libsdadopt.so'" "$L"
 check "no placeholder left in the launcher" eval '! grep -qE "@SDADOPT_[A-Z_]+@" "$L"'
 check "installed --version: sdadopt $SDA_VERSION" test "$("$L" --version)" = "sdadopt $SDA_VERSION"
 "$L" --help >"$T/help" 2>&1 || true
@@ -82,7 +85,7 @@ echo "hello from the installed sdadopt" >"$T/www/index.html"
 for _ in 1 2 3; do
 	P=$(free_port)
 	: >"$T/demo.err"
-	"$L" --shim "$R/usr/lib/$ma/libsdadopt.so" --listen "127.0.0.1:$P" --fdname web -- \
+	"$L" --shim "$R/usr/lib/$ma/sdadopt/libsdadopt.so" --listen "127.0.0.1:$P" --fdname web -- \
 		/usr/bin/python3 -m http.server --bind 127.0.0.1 --directory "$T/www" "$P" \
 		>"$T/demo.out" 2>"$T/demo.err" </dev/null &
 	pid=$!
@@ -105,7 +108,7 @@ if kill -0 "$pid" 2>/dev/null; then
 		[[ $n != 3 && -n $ino3 && $(inode_of_fd "$pid" "$n") == "$ino3" ]] && found=1
 	done
 	check "demo: the server's listening fd is inherited fd 3 (same inode)" test "$found" = 1
-	check "demo: the shim mapped is the one from the package" grep -qF "$R/usr/lib/$ma/libsdadopt.so" "/proc/$pid/maps"
+	check "demo: the shim mapped is the one from the package" grep -qF "$R/usr/lib/$ma/sdadopt/libsdadopt.so" "/proc/$pid/maps"
 	kill "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 else
@@ -117,7 +120,7 @@ P=$(free_port)
 (unset SDADOPT_SHIM; "$L" --explain --listen "127.0.0.1:$P" -- "$SDA_TESTSERVER" bind "tcp:127.0.0.1:$P") \
 	>"$T/out" 2>"$T/err" </dev/null || true
 check "unpacked launcher, no --shim: preloads the shim of its own tree" \
-	has "$T/err" "sdadopt: explain: LD_PRELOAD=$(readlink -f "$R/usr/lib/$ma/libsdadopt.so")"
+	has "$T/err" "sdadopt: explain: LD_PRELOAD=$(readlink -f "$R/usr/lib/$ma/sdadopt/libsdadopt.so")"
 check "... and adopts" has "$T/err" "for bind(127.0.0.1:$P) [exact]"
 
 finish

@@ -23,8 +23,8 @@ for ex in nginx redis memcached python-http; do
 	ok "$ex: one .socket and one .service"
 	sock=${sockets[0]} svc=${services[0]}
 	check "$ex: NAME.socket pairs with NAME.service" test "$(basename "$sock" .socket)" = "$(basename "$svc" .service)"
-	check "$ex: the service preloads /usr/lib/$ma/libsdadopt.so" \
-		grep -qxF "Environment=LD_PRELOAD=/usr/lib/$ma/libsdadopt.so" "$svc"
+	check "$ex: the service preloads /usr/lib/$ma/sdadopt/libsdadopt.so" \
+		grep -qxF "Environment=LD_PRELOAD=/usr/lib/$ma/sdadopt/libsdadopt.so" "$svc"
 	check "$ex: the socket listens somewhere" grep -qE '^Listen(Stream|Datagram|SequentialPacket)=' "$sock"
 	check "$ex: Accept=no (the default)" eval '! grep -qiE "^Accept=(yes|true|1)" "$sock"'
 	# every Exec line's binary exists: verify needs them, and a missing one fails here
@@ -56,7 +56,7 @@ done
 # the verification is real: a missing binary fails it
 mkdir -p "$T/neg"
 printf '[Socket]\nListenStream=127.0.0.1:9\n' >"$T/neg/neg.socket"
-printf '[Service]\nEnvironment=LD_PRELOAD=/usr/lib/%s/libsdadopt.so\nExecStart=/usr/sbin/sdadopt-no-such-daemon\n' "$ma" >"$T/neg/neg.service"
+printf '[Service]\nEnvironment=LD_PRELOAD=/usr/lib/%s/sdadopt/libsdadopt.so\nExecStart=/usr/sbin/sdadopt-no-such-daemon\n' "$ma" >"$T/neg/neg.service"
 st=0
 (cd "$T/neg" && timeout 60 systemd-analyze verify neg.socket neg.service) >"$T/neg.out" 2>&1 || st=$?
 check "negative control: a missing ExecStart binary fails verify" test "$st" != 0
