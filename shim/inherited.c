@@ -3,11 +3,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -30,6 +33,37 @@ int sda_activated(void)
 int sda_probe_done(void)
 {
 	return atomic_load_explicit(&probed, memory_order_acquire);
+}
+
+/* As sd_listen_fds(): exec'd children must not inherit the sockets.  A
+ * number that is not open is the program's to use, never ours.  Two system
+ * calls for all of them (poll() tells which are open, close_range() sets
+ * close-on-exec on the range); one fcntl() each where close_range() cannot. */
+static void cloexec_all(struct sda_sock *e, size_t n)
+{
+	struct pollfd p[256];
+	int per_fd = syscall(SYS_close_range, SDA_LISTEN_FDS_START,
+			     SDA_LISTEN_FDS_START + (unsigned)n - 1, CLOSE_RANGE_CLOEXEC) < 0;
+
+	for (size_t i = 0; i < n; i += 256) {
+		size_t k = n - i < 256 ? n - i : 256;
+
+		for (size_t j = 0; j < k; j++)
+			p[j] = (struct pollfd){ .fd = e[i + j].fd, .events = 0 };
+		if (per_fd || poll(p, k, 0) < 0) {
+			for (size_t j = 0; j < k; j++)
+				if (fcntl(e[i + j].fd, F_SETFD, FD_CLOEXEC) < 0) {
+					e[i + j].why = "not an open file descriptor";
+					e[i + j].err = errno;
+				}
+			continue;
+		}
+		for (size_t j = 0; j < k; j++)
+			if (p[j].revents & POLLNVAL) {
+				e[i + j].why = "not an open file descriptor";
+				e[i + j].err = EBADF;
+			}
+	}
 }
 
 int sda_inherited_init(struct sda_env *e, int log_fd, char **environ_)
@@ -64,19 +98,13 @@ int sda_inherited_init(struct sda_env *e, int log_fd, char **environ_)
 	memset(e, 0, sizeof(*e));
 
 	for (size_t i = 0; i < n; i++) {
-		int fd = SDA_LISTEN_FDS_START + (int)i;
-
-		h->reg.e[i].fd = fd;
+		h->reg.e[i].fd = SDA_LISTEN_FDS_START + (int)i;
 		h->reg.e[i].name = h->env.names[i];
-		/* as sd_listen_fds(): exec'd children must not inherit them */
-		if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
-			/* not open: its number is the program's to use, never ours */
-			h->reg.e[i].why = "not an open file descriptor";
-			h->reg.e[i].err = errno;
-			continue;
-		}
-		sda_own_add(fd);
 	}
+	cloexec_all(h->reg.e, n);
+	for (size_t i = 0; i < n; i++)
+		if (!h->reg.e[i].why)
+			sda_own_add(h->reg.e[i].fd);
 	if (log_fd >= 0)
 		sda_own_add(log_fd);
 	h->act_pid = getpid();
