@@ -11,7 +11,7 @@
 #define TCP "tcp:127.0.0.1:0"
 #define BIND0 "tcp:127.0.0.1:{port0}"
 
-TestSuite(logging, .timeout = 60);
+TestSuite(logging, .timeout = TEST_BACKSTOP_S);
 
 Test(logging, one_info_line_per_adoption)
 {
@@ -108,4 +108,17 @@ Test(logging, journal_warning_prefix)
 	run_exec(&r, WITH_SHIM, argv);
 	cr_assert_eq(run_finish(&r), 0);
 	cr_expect(!strncmp(r.e, "<4>sda-testserver[", 18), "%s", r.e);
+}
+
+/* The debug line at activation counts the inherited fds (it once printed a
+ * return code: "activated: 0 inherited fds" with one). */
+Test(logging, debug_counts_inherited_fds)
+{
+	struct run r;
+
+	run_start(&r, WITH_SHIM, "--env", "SDADOPT_LOG=debug", "--listen", TCP, "--listen",
+		  "udp:127.0.0.1:0", "--", SERVER, "bind", BIND0);
+	cr_assert_eq(run_finish(&r), 0);
+	expect_adopted(&r, 0, 0);
+	cr_expect_not_null(line_find_sub(r.e, "debug: activated: 2 inherited fds", 0), "%s", r.e);
 }
