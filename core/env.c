@@ -76,8 +76,10 @@ void sda_env_free(struct sda_env *e)
 {
 	if (!e)
 		return;
-	free(e->names);
-	free(e->names_buf);
+	if (!e->not_heap) {
+		free(e->names);
+		free(e->names_buf);
+	}
 	e->names = NULL;
 	e->names_buf = NULL;
 	e->n_fds = 0;
@@ -86,6 +88,11 @@ void sda_env_free(struct sda_env *e)
 static char unknown_name[] = "unknown";
 
 int sda_env_parse(const struct sda_env_input *in, struct sda_env *out)
+{
+	return sda_env_parse_with(in, out, NULL);
+}
+
+int sda_env_parse_with(const struct sda_env_input *in, struct sda_env *out, sda_zalloc_fn zalloc)
 {
 	pid_t pid;
 	int n;
@@ -148,20 +155,22 @@ int sda_env_parse(const struct sda_env_input *in, struct sda_env *out)
 		}
 	}
 
-	out->names = calloc((size_t)n, sizeof(char *));
+	out->not_heap = zalloc != NULL;
+	out->names = zalloc ? zalloc((size_t)n * sizeof(char *)) : calloc((size_t)n, sizeof(char *));
 	if (!out->names) {
 		out->why = "out of memory";
 		return -ENOMEM;
 	}
 	if (in->listen_fdnames) {
-		char *s = strdup(in->listen_fdnames);
-		size_t i = 0;
+		size_t len = strlen(in->listen_fdnames) + 1, i = 0;
+		char *s = zalloc ? zalloc(len) : malloc(len);
 
 		if (!s) {
 			sda_env_free(out);
 			out->why = "out of memory";
 			return -ENOMEM;
 		}
+		memcpy(s, in->listen_fdnames, len);
 		out->names_buf = s;
 		for (;;) {
 			char *c = strchr(s, ':');

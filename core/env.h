@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "alloc.h"
+
 #define SDA_LISTEN_FDS_START 3
 
 /* Result of parsing. names[] point into a private copy of LISTEN_FDNAMES
@@ -17,6 +19,7 @@ struct sda_env {
 	const char *why;      /* static text: why the result is inert/error */
 	int for_us;           /* LISTEN_PID (and LISTEN_PIDFDID) name this process:
 			       * the variables are ours to remove, valid or not */
+	int not_heap;         /* names came from a caller's zalloc: not freed */
 };
 
 /* The raw inputs: each string may be NULL (variable absent). */
@@ -38,6 +41,8 @@ struct sda_env_input {
  *   -ENOMEM  allocation failure.
  * out is always safe to pass to sda_env_free(). */
 int sda_env_parse(const struct sda_env_input *in, struct sda_env *out);
+/* The same, allocating with zalloc (NULL: calloc). */
+int sda_env_parse_with(const struct sda_env_input *in, struct sda_env *out, sda_zalloc_fn zalloc);
 void sda_env_free(struct sda_env *e);
 
 /* Strict decimal parsers used above (exported for tests and config):

@@ -90,15 +90,28 @@ static int idx_ino_cmp(const struct sda_sock *e, uint32_t a, uint32_t b)
 	return ino_cmp3(e[a].dev, e[a].ino, e[b].dev, e[b].ino);
 }
 
+static void *heap_zalloc(size_t n)
+{
+	return calloc(1, n);
+}
+
 int sda_registry_alloc(struct sda_registry *r, size_t n)
+{
+	return sda_registry_alloc_with(r, n, NULL);
+}
+
+int sda_registry_alloc_with(struct sda_registry *r, size_t n, sda_zalloc_fn zalloc)
 {
 	memset(r, 0, sizeof(*r));
 	if (!n)
 		return 0;
-	r->e = calloc(n, sizeof(*r->e));
-	r->by_key = calloc(n, sizeof(*r->by_key));
-	r->by_ino = calloc(n, sizeof(*r->by_ino));
-	r->ports = calloc(PORT_WORDS, sizeof(*r->ports));
+	r->not_heap = zalloc != NULL;
+	if (!zalloc)
+		zalloc = heap_zalloc;
+	r->e = zalloc(n * sizeof(*r->e));
+	r->by_key = zalloc(n * sizeof(*r->by_key));
+	r->by_ino = zalloc(n * sizeof(*r->by_ino));
+	r->ports = zalloc(PORT_WORDS * sizeof(*r->ports));
 	if (!r->e || !r->by_key || !r->by_ino || !r->ports) {
 		sda_registry_free(r);
 		return -ENOMEM;
@@ -160,10 +173,12 @@ int sda_registry_init(struct sda_registry *r, struct sda_sock *e, size_t n)
 
 void sda_registry_free(struct sda_registry *r)
 {
-	free(r->e);
-	free(r->by_key);
-	free(r->by_ino);
-	free(r->ports);
+	if (!r->not_heap) {
+		free(r->e);
+		free(r->by_key);
+		free(r->by_ino);
+		free(r->ports);
+	}
 	memset(r, 0, sizeof(*r));
 }
 

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "alloc.h"
 #include "config.h"
 #include "probe.h"
 
@@ -18,6 +19,7 @@ struct sda_registry {
 				    * inet entries and mapped addresses */
 	struct sda_map *map;       /* operator's mapping (not owned), may be NULL */
 	enum sda_match_policy policy;
+	int not_heap;              /* arrays from a caller's zalloc: not freed */
 };
 
 /* How a bind matched (design.md §3 precedence). */
@@ -40,6 +42,8 @@ int sda_registry_init(struct sda_registry *r, struct sda_sock *e, size_t n);
  * filled, e.g. by sda_probe()), sda_registry_index() then sorts the usable
  * ones without allocating; it may be called again after entries change. */
 int sda_registry_alloc(struct sda_registry *r, size_t n);
+/* The same with zalloc (NULL: calloc). */
+int sda_registry_alloc_with(struct sda_registry *r, size_t n, sda_zalloc_fn zalloc);
 void sda_registry_index(struct sda_registry *r);
 /* (sda_registry_index() also resolves r->map's names to entries.) */
 void sda_registry_free(struct sda_registry *r);

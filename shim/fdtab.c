@@ -10,26 +10,18 @@ static _Atomic size_t fd_hi;            /* highest fd ever flagged */
 
 int sda_fdtab_init(size_t cap)
 {
-	size_t flags_len = sizeof(struct sda_fdtab) + cap;
+	/* the flags, then the option masks (aligned): one mapping, whose
+	 * untouched pages cost no memory */
+	size_t flags_len = (sizeof(struct sda_fdtab) + cap + 63) & ~(size_t)63;
 	size_t opts_len = cap * sizeof(uint32_t);
 	struct sda_fdtab *t;
-	void *o;
 
-	/* Untouched pages of these mappings cost no memory. */
-	t = mmap(NULL, flags_len, PROT_READ | PROT_WRITE,
+	t = mmap(NULL, flags_len + opts_len, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (t == MAP_FAILED)
 		return -errno;
-	o = mmap(NULL, opts_len, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (o == MAP_FAILED) {
-		int e = errno;
-
-		munmap(t, flags_len);
-		return -e;
-	}
 	t->cap = cap;
-	t->opts = o;
+	t->opts = (_Atomic uint32_t *)((unsigned char *)t + flags_len);
 	atomic_store_explicit(&sda_fdtab, t, memory_order_release);
 	return 0;
 }
@@ -65,9 +57,12 @@ void sda_fd_forget_span(size_t first, size_t last)
 
 	if (!t)
 		return;
-	for (size_t fd = first; fd <= last && fd <= hi && fd < t->cap; fd++)
-		if (atomic_load_explicit(&t->f[fd], memory_order_relaxed) & ~SDA_FD_OWN)
+	for (size_t fd = first; fd <= last && fd <= hi && fd < t->cap; fd++) {
+		unsigned f = atomic_load_explicit(&t->f[fd], memory_order_relaxed);
+
+		if (f && !(f & SDA_FD_OWN))
 			atomic_store_explicit(&t->f[fd], 0, memory_order_relaxed);
+	}
 }
 
 void sda_fd_opt_set(int fd, unsigned bit)

@@ -32,7 +32,7 @@ char *const *sda_exec_env(char *const envp[], const char *what)
 	char **out;
 
 	handed_down = NULL;
-	if (!sda_activated() || getpid() != sda_inh.act_pid || atomic_load(&sda_inh.adopted_any) ||
+	if (!sda_activated() || atomic_load(&sda_inh.self) != sda_inh.act_pid || atomic_load(&sda_inh.adopted_any) ||
 	    !envp)
 		return envp;
 	sda_lock(&mask);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "arena.h"
 #include "fdtab.h"
 #include "lock.h"
 #include "log.h"
@@ -66,11 +67,12 @@ static void cloexec_all(struct sda_sock *e, size_t n)
 	}
 }
 
-int sda_inherited_init(struct sda_env *e, int log_fd, char **environ_)
+int sda_inherited_init(struct sda_env *e, int log_fd, const char *const listen_env[4],
+		       const char *listen_fdnames)
 {
 	struct sda_inherited *h = &sda_inh;
 	struct rlimit rl;
-	size_t k = 0, cap = FDTAB_MAX, n = (size_t)e->n_fds;
+	size_t cap = FDTAB_MAX, n = (size_t)e->n_fds;
 	int r;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
@@ -78,7 +80,9 @@ int sda_inherited_init(struct sda_env *e, int log_fd, char **environ_)
 		cap = rl.rlim_max;
 	if (cap < n + SDA_LISTEN_FDS_START + 64)
 		cap = n + SDA_LISTEN_FDS_START + 64;
-	if (sda_registry_alloc(&h->reg, n) < 0 || sda_protect_init(n + 1) < 0) {
+	/* what is written now first, so that it shares pages: the own list,
+	 * then the registry's entries (its indexes are written at the probe) */
+	if (sda_protect_init(n + 1) < 0 || sda_registry_alloc_with(&h->reg, n, sda_arena_zalloc) < 0) {
 		sda_registry_free(&h->reg);
 		return -ENOMEM;
 	}
@@ -107,16 +111,12 @@ int sda_inherited_init(struct sda_env *e, int log_fd, char **environ_)
 			sda_own_add(h->reg.e[i].fd);
 	if (log_fd >= 0)
 		sda_own_add(log_fd);
-	h->act_pid = getpid();
-	/* The strings stay where they are after unsetenv(); keep pointers. */
-	for (char **p = environ_; p && *p && k < 4; p++) {
-		if (strncmp(*p, "LISTEN_FDNAMES=", 15) == 0)
-			h->listen_names = *p + 15;
-		else if (strncmp(*p, "LISTEN_PID=", 11) != 0 &&
-			 strncmp(*p, "LISTEN_PIDFDID=", 15) != 0 && strncmp(*p, "LISTEN_FDS=", 11) != 0)
-			continue;
-		h->listen_env[k++] = *p;
-	}
+	h->act_pid = (pid_t)syscall(SYS_getpid);
+	atomic_store(&h->self, h->act_pid);
+	for (size_t k = 0; k < 4; k++)
+		h->listen_env[k] = listen_env[k];
+	if (listen_fdnames)
+		h->listen_names = listen_fdnames;
 	return 0;
 }
 

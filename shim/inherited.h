@@ -24,20 +24,25 @@ struct sda_inherited {
 	struct sda_settings settings;
 	int have_unix_paths;
 	pid_t act_pid;                  /* the process LISTEN_PID named */
+	_Atomic pid_t self;             /* this process (set again after fork) */
 	_Atomic int adopted_any;
 	const char *listen_env[4];      /* the original "LISTEN_...=" strings */
 	const char *listen_names;
 	/* adoptions per inherited socket, shared with forked workers: a
 	 * prefork master that never binds still knows its workers adopted */
 	_Atomic unsigned long *adoptions;
+	_Atomic int forked;             /* this process fork()ed since activation */
 };
 extern struct sda_inherited sda_inh;
 
 /* Constructor: take the parsed environment (ownership of its names), make
- * the inherited fds (and the log's fd, if >= 0) CLOEXEC and protected.
+ * the inherited fds (and the log's fd, if >= 0) CLOEXEC and protected;
+ * listen_env: the original "LISTEN_...=" strings (for an exec that hands
+ * the sockets on), listen_fdnames: LISTEN_FDNAMES's value or NULL.
  * Probing waits for the first hook that needs it.  Returns 0 or -errno
  * (then the shim stays inert). */
-int sda_inherited_init(struct sda_env *env, int log_fd, char **environ_);
+int sda_inherited_init(struct sda_env *env, int log_fd, const char *const listen_env[4],
+		       const char *listen_fdnames);
 void sda_inherited_configure(struct sda_settings *s);
 
 /* Activated at all?  (Constant after the constructor.) */

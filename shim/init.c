@@ -5,12 +5,15 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/auxv.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "config.h"
 #include "env.h"
 #include "log.h"
@@ -27,7 +30,7 @@ static int self_pidfdid(uint64_t *id)
 {
 	struct statfs sfs;
 	struct stat st;
-	int ok, fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	int ok, fd = (int)syscall(SYS_pidfd_open, (pid_t)syscall(SYS_getpid), 0);
 
 	if (fd < 0)
 		return 0;
@@ -38,12 +41,78 @@ static int self_pidfdid(uint64_t *id)
 	return ok;
 }
 
+/* Everything the shim reads from the environment, found in one pass over
+ * it (the first of duplicates wins, as getenv()'s). */
+struct vars {
+	const char *listen_pid, *listen_pidfdid, *listen_fds, *listen_fdnames;
+	const char *log, *map, *match, *strict, *journal;
+	const char *listen_env[4];      /* whole "LISTEN_...=" strings, for exec */
+};
+
+/* The value of `e` if it is NAME=..., else NULL. */
+static const char *value(const char *e, const char *name, size_t len)
+{
+	return strncmp(e, name, len) == 0 && e[len] == '=' ? e + len + 1 : NULL;
+}
+
+static void first(const char **slot, const char *v)
+{
+	if (v && !*slot)
+		*slot = v;
+}
+
+/* One of the variables sd_listen_fds() owns (and removes). */
+static const char *listen_var(const char *e, struct vars *v)
+{
+	const char *x;
+
+	if (strncmp(e, "LISTEN_", 7) != 0)
+		return NULL;
+	if ((x = value(e, "LISTEN_PID", 10)))
+		first(&v->listen_pid, x);
+	else if ((x = value(e, "LISTEN_PIDFDID", 14)))
+		first(&v->listen_pidfdid, x);
+	else if ((x = value(e, "LISTEN_FDS", 10)))
+		first(&v->listen_fds, x);
+	else if ((x = value(e, "LISTEN_FDNAMES", 14)))
+		first(&v->listen_fdnames, x);
+	return x;
+}
+
+static void read_vars(struct vars *v)
+{
+	size_t k = 0;
+
+	for (char **p = environ; p && *p; p++) {
+		const char *e = *p;
+
+		if (e[0] == 'L') {
+			if (listen_var(e, v) && k < 4)
+				v->listen_env[k++] = e;
+		} else if (e[0] == 'S' && strncmp(e, "SDADOPT_", 8) == 0) {
+			first(&v->log, value(e, "SDADOPT_LOG", 11));
+			first(&v->map, value(e, "SDADOPT_MAP", 11));
+			first(&v->match, value(e, "SDADOPT_MATCH", 13));
+			first(&v->strict, value(e, "SDADOPT_STRICT", 14));
+		} else if (e[0] == 'J') {
+			first(&v->journal, value(e, "JOURNAL_STREAM", 14));
+		}
+	}
+}
+
+/* As unsetenv() of each LISTEN_* variable (every copy), in one pass; the
+ * strings themselves stay where they are (vars.listen_env). */
 static void unset_listen_env(void)
 {
-	unsetenv("LISTEN_PID");
-	unsetenv("LISTEN_PIDFDID");
-	unsetenv("LISTEN_FDS");
-	unsetenv("LISTEN_FDNAMES");
+	struct vars scratch = { 0 };
+	char **q = environ;
+
+	if (!environ)
+		return;
+	for (char **p = environ; *p; p++)
+		if (!listen_var(*p, &scratch))
+			*q++ = *p;
+	*q = NULL;
 }
 
 static const char *show(const char *v)
@@ -52,14 +121,14 @@ static const char *show(const char *v)
 }
 
 /* SDADOPT_MAP, SDADOPT_MATCH, SDADOPT_STRICT: read once, here. */
-static void configure(void)
+static void configure(const struct vars *vars)
 {
 	struct sda_settings st = { 0 };
 	struct sda_map_error errs[8];
 	const char *v;
 	size_t nerr = 0;
 
-	v = getenv("SDADOPT_MAP");
+	v = vars->map;
 	if (sda_map_parse(v, &st.map, errs, 8, &nerr) < 0)
 		sda_err("SDADOPT_MAP: out of memory; no mapping");
 	for (size_t i = 0; i < nerr && i < 8; i++) {
@@ -72,18 +141,25 @@ static void configure(void)
 	}
 	if (nerr > 8)
 		sda_warn("SDADOPT_MAP: %zu more bad entries ignored", nerr - 8);
-	v = getenv("SDADOPT_MATCH");
+	v = vars->match;
 	if (sda_parse_match_policy(v, &st.policy) < 0)
 		sda_warn("SDADOPT_MATCH=%s is not a policy (exact, port); using exact", v);
-	v = getenv("SDADOPT_STRICT");
+	v = vars->strict;
 	if (sda_parse_bool(v, &st.strict) < 0)
 		sda_warn("SDADOPT_STRICT=%s is not a boolean (0/1, yes/no, true/false, on/off); strict mode off", v);
 	sda_inherited_configure(&st);
 }
 
+static void atfork_parent(void)
+{
+	sda_lock_atfork_release();
+	atomic_store(&sda_inh.forked, 1);
+}
+
 static void atfork_child(void)
 {
 	sda_lock_atfork_release();
+	atomic_store(&sda_inh.self, (pid_t)syscall(SYS_getpid));
 	sda_log_atfork_child();
 }
 
@@ -95,6 +171,7 @@ __attribute__((destructor)) static void sda_fini(void)
 __attribute__((constructor)) static void sda_init(void)
 {
 	struct sda_env_input in = { 0 };
+	struct vars vars = { 0 };
 	struct sda_env env;
 	enum sda_level level;
 	int saved = errno, r, bad_level;
@@ -102,24 +179,31 @@ __attribute__((constructor)) static void sda_init(void)
 	/* the one look-up at start keeps close() off dlsym; every other hook
 	 * resolves its real function on first use */
 	sda_real_resolve_close();
-	in.listen_pid = getenv("LISTEN_PID");
+	read_vars(&vars);
+	in.listen_pid = vars.listen_pid;
 	/* not activated, or running setuid: do nothing at all */
 	if (!in.listen_pid || getauxval(AT_SECURE))
 		goto out;
-	in.listen_pidfdid = getenv("LISTEN_PIDFDID");
-	in.listen_fds = getenv("LISTEN_FDS");
-	in.listen_fdnames = getenv("LISTEN_FDNAMES");
-	in.self_pid = getpid();
-	in.max_fds = sysconf(_SC_OPEN_MAX);
+	in.listen_pidfdid = vars.listen_pidfdid;
+	in.listen_fds = vars.listen_fds;
+	in.listen_fdnames = vars.listen_fdnames;
+	/* the system call itself: no page of libc touched for getpid() */
+	in.self_pid = (pid_t)syscall(SYS_getpid);
+	{
+		struct rlimit rl;
+
+		in.max_fds = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ?
+				     (long)rl.rlim_cur : INT_MAX;
+	}
 	if (in.listen_pidfdid)
 		in.have_self_pidfdid = self_pidfdid(&in.self_pidfdid);
 
-	r = sda_env_parse(&in, &env);
-	bad_level = sda_parse_level(getenv("SDADOPT_LOG"), &level) < 0;
+	r = sda_env_parse_with(&in, &env, sda_arena_zalloc);
+	bad_level = sda_parse_level(vars.log, &level) < 0;
 	if (r == 0 && env.for_us)
 		unset_listen_env();          /* ours but empty: as sd_listen_fds(1) */
 	if (r == 0) {                        /* meant for another process, or no fds */
-		if (level >= SDA_LOG_DEBUG && sda_log_open(level, getenv("JOURNAL_STREAM"), 3) >= 0) {
+		if (level >= SDA_LOG_DEBUG && sda_log_open(level, vars.journal, 3) >= 0) {
 			sda_debug("%s (LISTEN_PID=%s, this is pid %d); not adopting anything",
 				  env.why, in.listen_pid, (int)in.self_pid);
 			sda_real.close(sda_log_fd());
@@ -128,11 +212,11 @@ __attribute__((constructor)) static void sda_init(void)
 		goto out;
 	}
 
-	sda_log_open(level, getenv("JOURNAL_STREAM"),
+	sda_log_open(level, vars.journal,
 		     SDA_LISTEN_FDS_START + (r > 0 ? r : 0));
 	if (bad_level)
 		sda_warn("SDADOPT_LOG=%s is not a level (off, error, warning, info, debug); using %s",
-			 getenv("SDADOPT_LOG"), sda_level_name(level));
+			 vars.log, sda_level_name(level));
 	if (r < 0) {
 		sda_warn("%s (LISTEN_PID=%s LISTEN_PIDFDID=%s LISTEN_FDS=%s LISTEN_FDNAMES=%s); not adopting anything",
 			 env.why, show(in.listen_pid), show(in.listen_pidfdid),
@@ -141,17 +225,17 @@ __attribute__((constructor)) static void sda_init(void)
 		goto inert;
 	}
 
-	if ((r = sda_inherited_init(&env, sda_log_fd(), environ)) < 0) {
+	if ((r = sda_inherited_init(&env, sda_log_fd(), vars.listen_env, vars.listen_fdnames)) < 0) {
 		sda_err("cannot set up the registry: %s; not adopting anything", strerrorname_np(-r));
 		sda_env_free(&env);
 		goto inert;
 	}
 	/* The sockets are ours now: children we exec must not see them. */
 	unset_listen_env();
-	configure();
+	configure(&vars);
 	sda_debug("activated: %zu inherited fds (LISTEN_FDNAMES=%s)", sda_inh.reg.n,
 		  show(in.listen_fdnames));
-	pthread_atfork(sda_lock_atfork_prepare, sda_lock_atfork_release, atfork_child);
+	pthread_atfork(sda_lock_atfork_prepare, atfork_parent, atfork_child);
 	goto out;
 
 inert:

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "env.h"
@@ -62,7 +63,7 @@ static int stderr_is_journal(const char *js)
 
 void sda_log_atfork_child(void)
 {
-	log_pid = getpid();
+	log_pid = (pid_t)syscall(SYS_getpid);
 }
 
 /* A pipe is opened anew through /proc: a file description of our own, made
@@ -71,14 +72,16 @@ void sda_log_atfork_child(void)
  * /dev/null) does not block for long: a plain dup. */
 static int open_sink(int min_fd)
 {
-	struct stat st;
 	int fd;
 
-	log_sock = 0;
-	if (fstat(2, &st) == 0 && S_ISFIFO(st.st_mode) &&
+	/* F_GETPIPE_SZ answers for pipes (and FIFOs) only; a socket is found
+	 * out by the first send() (no fstat(): one page of libc less at start) */
+	log_sock = 1;
+	if (fcntl(2, F_GETPIPE_SZ) >= 0 &&
 	    (fd = open("/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_CLOEXEC)) >= 0) {
 		int moved;
 
+		log_sock = 0;
 		if (fd >= min_fd)
 			return fd;
 		moved = fcntl(fd, F_DUPFD_CLOEXEC, min_fd);
@@ -86,8 +89,6 @@ static int open_sink(int min_fd)
 		if (moved >= 0)
 			return moved;
 	}
-	if (S_ISSOCK(st.st_mode))
-		log_sock = 1;
 	return fcntl(2, F_DUPFD_CLOEXEC, min_fd);
 }
 
@@ -97,7 +98,7 @@ int sda_log_open(enum sda_level level, const char *journal_stream, int min_fd)
 	if (level == SDA_LOG_OFF)
 		return -1;
 	strncpy(prog, program_invocation_short_name, sizeof(prog) - 1);
-	log_pid = getpid();
+	log_pid = (pid_t)syscall(SYS_getpid);
 	log_fd = open_sink(min_fd);
 	log_journal = stderr_is_journal(journal_stream);
 	return log_fd;
@@ -144,8 +145,15 @@ static void puti(struct lbuf *l, long long v)
 /* One write that never waits: 1 if the line went out whole. */
 static int emit(const char *b, size_t n)
 {
-	ssize_t w = log_sock ? send(log_fd, b, n, MSG_DONTWAIT | MSG_NOSIGNAL) :
-			       write(log_fd, b, n);
+	ssize_t w = -1;
+
+	if (log_sock) {
+		w = send(log_fd, b, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (w < 0 && errno == ENOTSOCK)
+			log_sock = 0;            /* a file, a tty: write() from now on */
+	}
+	if (!log_sock)
+		w = write(log_fd, b, n);
 
 	if (w == (ssize_t)n)
 		return 1;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "env.h"
 #include "fdtab.h"
 #include "inherited.h"
@@ -20,7 +21,7 @@ static size_t n_own, cap_own;
 
 int sda_protect_init(size_t cap)
 {
-	if (!(own = calloc(cap, sizeof(*own))))
+	if (!(own = sda_arena_zalloc(cap * sizeof(*own))))
 		return -ENOMEM;
 	cap_own = cap;
 	return 0;

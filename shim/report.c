@@ -24,9 +24,11 @@ static enum sda_level level(void)
  * in one line, without probing (a program that never binds pays nothing). */
 static void report_unprobed(const char *when)
 {
-	for (size_t i = 0; i < sda_inh.reg.n; i++)
+	/* only a forked worker can have adopted (the shared page is not even
+	 * read otherwise: its first read costs a page) */
+	for (size_t i = 0; atomic_load(&sda_inh.forked) && i < sda_inh.reg.n; i++)
 		if (atomic_load(&sda_inh.adoptions[i]))
-			return;                  /* forked workers adopted */
+			return;
 	sda_log(level(), "none of the %zu inherited fds was adopted %s: the program never bound an "
 		"address (LISTEN_FDNAMES=%s)", sda_inh.reg.n, when, sda_inh.listen_names);
 }
@@ -38,7 +40,7 @@ void sda_report(const char *when)
 	char a[160];
 	int expected = 1;
 
-	if (!sda_activated() || getpid() != sda_inh.act_pid || !sda_log_enabled(level()))
+	if (!sda_activated() || atomic_load(&sda_inh.self) != sda_inh.act_pid || !sda_log_enabled(level()))
 		return;
 	if (!sda_probe_done()) {
 		report_unprobed(when);
