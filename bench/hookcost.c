@@ -15,18 +15,33 @@
  *                    inherited socket serves (EINVAL from the kernel)
  *   bind_miss_libc, bind_miss_added   as for close
  *   socket_close     socket() + close()
- *   native_cycle     socket() + bind(127.0.0.1:free port) + close()
- *   adopt_cycle      socket() + bind(fd 3's address) + close(): with the shim
- *                    an adoption (dup3 of fd 3); only when N > 0 and adopted
  *
  * ITER calls per operation in all; the close and bind pairs run as 64
  * batches alternating the hooked and the direct call (order flipped each
  * time), the other operations as REPS batches; each value is the median.
  * The *_libc variants call the libc definitions found with dlsym() on
  * libc.so.6 itself, so within one process they are the shim-free reference
- * for the same call.  HOOKCOST_NFDS=N tells it how many fds were inherited;
- * HOOKCOST_ONLY=bind_miss runs nothing but REPS x ITER hooked bind() misses,
- * HOOKCOST_ONLY=adopt_cycle REPS x ITER/20 adoption cycles (for perf record). */
+ * for the same call.  HOOKCOST_NFDS=N tells it how many fds were inherited.
+ *
+ * HOOKCOST_ONLY=cycles measures instead, in ns per cycle:
+ *
+ *   adopt_cycle      socket() + bind(fd 3's address) + listen() + close():
+ *                    with the shim an adoption (fd 3 dup3'd onto the new fd);
+ *                    only when N > 0 and the shim adopts
+ *   native_libc      socket() + bind(127.0.0.1:free port) + listen() + close()
+ *                    through libc's own definitions: the native cycle,
+ *                    shim-free, in the same process
+ *   adopt_ratio      median over 64 alternated batches of adopt_cycle /
+ *                    native_libc (the drift of the machine cancels)
+ *   native_cycle     the native cycle through the hooked calls (with the
+ *                    shim: a bind() miss, then the kernel binds)
+ *   native_ratio     median of native_cycle / native_libc per batch (A/A
+ *                    without the shim)
+ *
+ * ITER/20 cycles per operation in all.  HOOKCOST_ONLY=bind_miss runs nothing
+ * but REPS x ITER hooked bind() misses, HOOKCOST_ONLY=adopt_cycle REPS x
+ * ITER/20 adoption cycles and HOOKCOST_ONLY=native_cycle REPS x ITER/20
+ * hooked native cycles (for perf record and for counting system calls). */
 #include <dlfcn.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -40,6 +55,8 @@
 
 static int (*libc_close)(int);
 static int (*libc_bind)(int, const struct sockaddr *, socklen_t);
+static int (*libc_socket)(int, int, int);
+static int (*libc_listen)(int, int);
 
 static long iter;
 static int badfd, boundfd;
@@ -106,37 +123,50 @@ static double op_bind_miss_libc(long n)
 
 static struct sockaddr_in free_port(void);
 
-static double cycle(long n, struct sockaddr_in *a, int retry)
+/* One server start's worth of calls: socket(), bind(), listen(), close(),
+ * through the hooked names or (direct) through libc's own definitions. */
+static double cycle(long n, struct sockaddr_in *a, int retry, int direct)
 {
+	int (*so)(int, int, int) = direct ? libc_socket : socket;
+	int (*bi)(int, const struct sockaddr *, socklen_t) = direct ? libc_bind : bind;
+	int (*li)(int, int) = direct ? libc_listen : listen;
+	int (*cl)(int) = direct ? libc_close : close;
 	int tries = 0;
 	double t = now_ns();
 
 	for (long i = 0; i < n; i++) {
-		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		int fd = so(AF_INET, SOCK_STREAM, 0);
 
-		if (bind(fd, (const struct sockaddr *)a, sizeof(*a)) < 0) {
+		if (bi(fd, (const struct sockaddr *)a, sizeof(*a)) < 0) {
 			/* another process took the free port meanwhile (an
 			 * ephemeral port of its connection): take another one */
 			if (!retry || errno != EADDRINUSE || ++tries > 100)
 				die("bind in cycle");
-			close(fd);
+			cl(fd);
 			*a = free_port();
 			i--;
 			continue;
 		}
-		sink += close(fd);
+		if (li(fd, 128) < 0)
+			die("listen in cycle");
+		sink += cl(fd);
 	}
 	return (now_ns() - t) / (double)n;
 }
 
 static double op_native_cycle(long n)
 {
-	return cycle(n, &freeaddr, 1);
+	return cycle(n, &freeaddr, 1, 0);
+}
+
+static double op_native_libc(long n)
+{
+	return cycle(n, &freeaddr, 1, 1);
 }
 
 static double op_adopt_cycle(long n)
 {
-	return cycle(n, &served, 0);
+	return cycle(n, &served, 0, 0);
 }
 
 static int cmpd(const void *a, const void *b)
@@ -168,6 +198,39 @@ static struct sockaddr_in free_port(void)
 	return a;
 }
 
+/* HOOKCOST_ONLY=cycles: PAIRS short batches, the order of the sides
+ * rotated every batch so that a drift in the machine's speed hits them
+ * alike. */
+static int cycles(int can_adopt, int nfds)
+{
+	double ad[PAIRS], nl[PAIRS], nh[PAIRS], ar[PAIRS], hr[PAIRS];
+	long b = iter / 20 / PAIRS;
+
+	if (b < 1)
+		b = 1;
+	/* warm up */
+	(void)op_native_libc(b);
+	(void)op_native_cycle(b);
+	if (can_adopt)
+		(void)op_adopt_cycle(b);
+	for (int r = 0; r < PAIRS; r++) {
+		for (int k = 0; k < 3; k++)
+			switch ((k + r) % 3) {
+			case 0: nl[r] = op_native_libc(b); break;
+			case 1: nh[r] = op_native_cycle(b); break;
+			case 2: ad[r] = can_adopt ? op_adopt_cycle(b) : 0; break;
+			}
+		ar[r] = ad[r] / nl[r];
+		hr[r] = nh[r] / nl[r];
+	}
+	printf("native_libc=%.2f\nnative_cycle=%.2f\nnative_ratio=%.4f\n", median(nl, PAIRS),
+	       median(nh, PAIRS), median(hr, PAIRS));
+	if (can_adopt)
+		printf("adopt_cycle=%.2f\nadopt_ratio=%.4f\n", median(ad, PAIRS), median(ar, PAIRS));
+	printf("batch=%ld\nnfds=%d\nadopted=%d\n", b, nfds, can_adopt);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct op {
@@ -177,8 +240,6 @@ int main(int argc, char **argv)
 		double v[PAIRS];
 	} ops[] = {
 		{ "socket_close", op_socket_close, 10, { 0 } },
-		{ "native_cycle", op_native_cycle, 20, { 0 } },
-		{ "adopt_cycle", op_adopt_cycle, 20, { 0 } },
 	};
 	/* hooked call vs libc's own definition, alternated in short batches */
 	struct pair {
@@ -223,7 +284,9 @@ int main(int argc, char **argv)
 		return fprintf(stderr, "hookcost: dlopen libc: %s\n", dlerror()), 2;
 	*(void **)&libc_close = dlsym(libc, "close");
 	*(void **)&libc_bind = dlsym(libc, "bind");
-	if (!libc_close || !libc_bind)
+	*(void **)&libc_socket = dlsym(libc, "socket");
+	*(void **)&libc_listen = dlsym(libc, "listen");
+	if (!libc_close || !libc_bind || !libc_socket || !libc_listen)
 		return fprintf(stderr, "hookcost: dlsym libc\n"), 2;
 
 	badfd = 3 + nfds + 100;
@@ -243,8 +306,6 @@ int main(int argc, char **argv)
 			close(fd);
 		}
 	}
-	if (!can_adopt)
-		nops--;
 
 	/* HOOKCOST_ONLY=bind_miss or adopt_cycle: only that, for a profiler */
 	if (getenv("HOOKCOST_ONLY") && strcmp(getenv("HOOKCOST_ONLY"), "bind_miss") == 0) {
@@ -257,6 +318,13 @@ int main(int argc, char **argv)
 			printf("adopt_cycle=%.2f\n", op_adopt_cycle(iter / 20));
 		return 0;
 	}
+	if (getenv("HOOKCOST_ONLY") && strcmp(getenv("HOOKCOST_ONLY"), "native_cycle") == 0) {
+		for (int r = 0; r < reps; r++)
+			printf("native_cycle=%.2f\n", op_native_cycle(iter / 20));
+		return 0;
+	}
+	if (getenv("HOOKCOST_ONLY") && strcmp(getenv("HOOKCOST_ONLY"), "cycles") == 0)
+		return cycles(can_adopt, nfds);
 
 	/* warm up */
 	for (size_t k = 0; k < npairs; k++) {
