@@ -6,8 +6,11 @@
 
 #define CHUNK (1u << 20)                /* virtual; pages cost when touched */
 
-static unsigned char *cur;
-static size_t left;
+/* The first bytes come from here: the shim's own zeroed data, on a page
+ * its variables touch anyway (a small activation needs no mapping). */
+static unsigned char first[2048] __attribute__((aligned(16)));
+static unsigned char *cur = first;
+static size_t left = sizeof(first);
 
 void *sda_arena_zalloc(size_t n)
 {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "env.h"
+#include "fork.h"
 #include "inherited.h"
 #include "lock.h"
 #include "log.h"
@@ -32,7 +33,7 @@ char *const *sda_exec_env(char *const envp[], const char *what)
 	char **out;
 
 	handed_down = NULL;
-	if (!sda_activated() || atomic_load(&sda_inh.self) != sda_inh.act_pid || atomic_load(&sda_inh.adopted_any) ||
+	if (!sda_activated() || sda_self() != sda_inh.act_pid || atomic_load(&sda_inh.adopted_any) ||
 	    !envp)
 		return envp;
 	sda_lock(&mask);

@@ -112,7 +112,6 @@ int sda_inherited_init(struct sda_env *e, int log_fd, const char *const listen_e
 	if (log_fd >= 0)
 		sda_own_add(log_fd);
 	h->act_pid = (pid_t)syscall(SYS_getpid);
-	atomic_store(&h->self, h->act_pid);
 	for (size_t k = 0; k < 4; k++)
 		h->listen_env[k] = listen_env[k];
 	if (listen_fdnames)

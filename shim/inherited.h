@@ -24,14 +24,12 @@ struct sda_inherited {
 	struct sda_settings settings;
 	int have_unix_paths;
 	pid_t act_pid;                  /* the process LISTEN_PID named */
-	_Atomic pid_t self;             /* this process (set again after fork) */
 	_Atomic int adopted_any;
 	const char *listen_env[4];      /* the original "LISTEN_...=" strings */
 	const char *listen_names;
 	/* adoptions per inherited socket, shared with forked workers: a
 	 * prefork master that never binds still knows its workers adopted */
 	_Atomic unsigned long *adoptions;
-	_Atomic int forked;             /* this process fork()ed since activation */
 };
 extern struct sda_inherited sda_inh;
 

@@ -150,19 +150,6 @@ static void configure(const struct vars *vars)
 	sda_inherited_configure(&st);
 }
 
-static void atfork_parent(void)
-{
-	sda_lock_atfork_release();
-	atomic_store(&sda_inh.forked, 1);
-}
-
-static void atfork_child(void)
-{
-	sda_lock_atfork_release();
-	atomic_store(&sda_inh.self, (pid_t)syscall(SYS_getpid));
-	sda_log_atfork_child();
-}
-
 __attribute__((destructor)) static void sda_fini(void)
 {
 	sda_report("at exit");
@@ -235,7 +222,6 @@ __attribute__((constructor)) static void sda_init(void)
 	configure(&vars);
 	sda_debug("activated: %zu inherited fds (LISTEN_FDNAMES=%s)", sda_inh.reg.n,
 		  show(in.listen_fdnames));
-	pthread_atfork(sda_lock_atfork_prepare, atfork_parent, atfork_child);
 	goto out;
 
 inert:

@@ -3,12 +3,15 @@
 
 #include <pthread.h>
 
+#include "fork.h"
+
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 void sda_lock(sigset_t *old)
 {
 	sigset_t all;
 
+	sda_fork_care();
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, old);
 	pthread_mutex_lock(&lock);

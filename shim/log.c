@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "env.h"
+#include "fork.h"
 
 static enum sda_level log_level = SDA_LOG_OFF;
 /* copied at start: programs rewrite argv[0] for their process title */
@@ -21,7 +22,6 @@ static char prog[32];
 static int log_fd = -1;
 static int log_journal;
 static int log_sock;                /* the sink is a socket: send(MSG_DONTWAIT) */
-static pid_t log_pid;
 static _Atomic unsigned long dropped;
 
 int sda_log_fd(void)
@@ -61,11 +61,6 @@ static int stderr_is_journal(const char *js)
 	return (uint64_t)st.st_dev == dev && (uint64_t)st.st_ino == ino;
 }
 
-void sda_log_atfork_child(void)
-{
-	log_pid = (pid_t)syscall(SYS_getpid);
-}
-
 /* A pipe is opened anew through /proc: a file description of our own, made
  * non-blocking without touching the program's stderr.  A socket (the
  * journal) takes MSG_DONTWAIT per call.  Anything else (a file, a tty,
@@ -98,7 +93,6 @@ int sda_log_open(enum sda_level level, const char *journal_stream, int min_fd)
 	if (level == SDA_LOG_OFF)
 		return -1;
 	strncpy(prog, program_invocation_short_name, sizeof(prog) - 1);
-	log_pid = (pid_t)syscall(SYS_getpid);
 	log_fd = open_sink(min_fd);
 	log_journal = stderr_is_journal(journal_stream);
 	return log_fd;
@@ -184,7 +178,7 @@ void sda_log(enum sda_level level, const char *fmt, ...)
 	}
 	puts_(&l, prog);
 	put(&l, "[", 1);
-	puti(&l, log_pid);
+	puti(&l, sda_self());
 	put(&l, "]: sdadopt: ", 12);
 	puts_(&l, names[level] ? names[level] : "info");
 	put(&l, ": ", 2);
@@ -245,7 +239,7 @@ void sda_log_dropped_say(void)
 		put(&l, "<4>", 3);
 	puts_(&l, prog);
 	put(&l, "[", 1);
-	puti(&l, log_pid);
+	puti(&l, sda_self());
 	put(&l, "]: sdadopt: warning: ", 21);
 	putu(&l, n, 0);
 	puts_(&l, n == 1 ? " log line was" : " log lines were");

@@ -19,9 +19,6 @@ void sda_log_set_fd(int fd);
 
 int sda_log_enabled(enum sda_level level);
 
-/* After fork(), in the child: lines carry the new pid. */
-void sda_log_atfork_child(void);
-
 /* Lines dropped because the sink was full, said in one line (if any were
  * and the sink takes it now). */
 void sda_log_dropped_say(void);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "fork.h"
 #include "inherited.h"
 #include "log.h"
 
@@ -26,7 +27,7 @@ static void report_unprobed(const char *when)
 {
 	/* only a forked worker can have adopted (the shared page is not even
 	 * read otherwise: its first read costs a page) */
-	for (size_t i = 0; atomic_load(&sda_inh.forked) && i < sda_inh.reg.n; i++)
+	for (size_t i = 0; sda_may_have_forked() && i < sda_inh.reg.n; i++)
 		if (atomic_load(&sda_inh.adoptions[i]))
 			return;
 	sda_log(level(), "none of the %zu inherited fds was adopted %s: the program never bound an "
@@ -40,7 +41,7 @@ void sda_report(const char *when)
 	char a[160];
 	int expected = 1;
 
-	if (!sda_activated() || atomic_load(&sda_inh.self) != sda_inh.act_pid || !sda_log_enabled(level()))
+	if (!sda_activated() || sda_self() != sda_inh.act_pid || !sda_log_enabled(level()))
 		return;
 	if (!sda_probe_done()) {
 		report_unprobed(when);
