@@ -23,12 +23,14 @@ INODE=$(sock_inode "$SA_PID" 3)
 
 # Wake the activator.  Nothing answers through the activated socket: curl
 # gets no response (the connection is dropped when the server dies).
-if timeout 30 curl -sS --max-time 10 -o "$WORK/body" "http://127.0.0.1:$PORT/" 2>"$WORK/curl.err"; then
+if timeout 70 curl -sS --max-time 60 -o "$WORK/body" "http://127.0.0.1:$PORT/" 2>"$WORK/curl.err"; then
 	fail "GET was answered without the shim"
 fi
 
-end=$((SECONDS + 20))
-while alive "$SA_PID" && ((SECONDS < end)); do sleep 0.05; done
+# Then the server either exits or runs on a socket of its own: wait for one
+# of the two (not for "a while").
+settled() { ! alive "$SA_PID" || net_inodes tcp "$PORT" | grep -vqx "$INODE"; }
+wait_for 60 "the server without the shim to exit or bind its own socket" settled
 if alive "$SA_PID"; then
 	mapfile -t own < <(fds_with_inode "$SA_PID" "$INODE" | grep -vx 3)
 	((${#own[@]} == 0)) || fail "without the shim the server holds the inherited socket at fd ${own[*]}"

@@ -39,12 +39,15 @@ for attempt in 1 2 3 4 5 6 7 8; do
 		-E UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		-- "$py" -m http.server --bind 127.0.0.1 "$port") >"$work/out" 2>"$work/err" &
 	pid=$!
-	for _ in $(seq 50); do
+	# until it listens or dies (a port taken); 60 s is a backstop for a hang
+	end=$((SECONDS + 60))
+	while ((SECONDS < end)); do
 		grep -q "Listening on" "$work/err" 2>/dev/null && break
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
 	grep -q "Listening on" "$work/err" && break
+	kill -KILL "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 	pid=
 done
@@ -59,8 +62,10 @@ PY
 [[ $body == "200 hello from sdadopt" ]] || { echo "FAIL: got '$body'" >&2; exit 1; }
 
 kill -INT "$pid"
-for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-if kill -0 "$pid" 2>/dev/null; then echo "FAIL: the server did not exit on SIGINT" >&2; exit 1; fi
+# (its exit runs LeakSanitizer over python: seconds; 120 s is a backstop)
+end=$((SECONDS + 120))
+while kill -0 "$pid" 2>/dev/null && ((SECONDS < end)); do sleep 0.1; done
+if kill -0 "$pid" 2>/dev/null; then echo "FAIL: the server did not exit on SIGINT (120 s)" >&2; exit 1; fi
 wait "$pid" || true
 pid=
 

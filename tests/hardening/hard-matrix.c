@@ -51,6 +51,8 @@
 #define OBJ_BASE 5000            /* where the driver keeps the case's objects */
 #define MAXSLOT 4
 #define BIG_N 4096
+#define CASE_STALL_S 60          /* a case server silent for this long hangs */
+#define PORT_TRIES 8             /* runs of a case whose port was taken */
 #define NATIVE (-1)
 
 enum kind {
@@ -451,6 +453,7 @@ static int make_obj(const struct slot *sl, int idx, struct obj *objs, struct obj
 	int fd = -1, p[2];
 
 	memset(o, 0, sizeof(*o));
+	o->fd = -1;                              /* until it exists */
 	if (addr[0] == '=') {
 		const struct obj *ref = &objs[atoi(addr + 1)];
 
@@ -764,19 +767,23 @@ static int run_case(const struct ctx *x, struct result *r)
 	close(err[1]);
 	r->nout = r->nerr = 0;
 	r->timed_out = 0;
+	/* A hang is a server that neither writes nor exits for CASE_STALL_S
+	 * seconds (its output ends with EOF on both pipes); a slow one that
+	 * keeps going is waited for. */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (int open_ = 2; open_ > 0;) {
 		struct pollfd p[2] = { { out[0], POLLIN, 0 }, { err[0], POLLIN, 0 } };
 		struct timespec t;
 
 		clock_gettime(CLOCK_MONOTONIC, &t);
-		if (t.tv_sec - t0.tv_sec > 30) {
+		if (t.tv_sec - t0.tv_sec > CASE_STALL_S) {
 			r->timed_out = 1;
 			kill(pid, SIGKILL);
 			break;
 		}
 		if (poll(p, 2, 1000) <= 0)
 			continue;
+		t0 = t;                          /* it wrote or closed a pipe: progress */
 		open_ = 0;
 		for (int i = 0; i < 2; i++) {
 			char *buf = i ? r->err : r->out;
@@ -920,7 +927,7 @@ static void check_case(const struct ctx *x, const struct result *r, int *checked
 	const char *envl;
 
 	if (r->timed_out)
-		fail(name, "the server hung (killed after 30 s)");
+		fail(name, "the server hung (no output and no exit for %d s: killed)", CASE_STALL_S);
 	if (!WIFEXITED(r->status) || WEXITSTATUS(r->status) != 0)
 		fail(name, "the server exited with status 0x%x", r->status);
 	if (strstr(r->err, "AddressSanitizer") || strstr(r->err, "LeakSanitizer") ||
@@ -1045,7 +1052,6 @@ int main(int argc, char **argv)
 			struct rlimit cur;
 			int want = c->big == 1 ? BIG_N : BIG_N / 8;
 
-
 			getrlimit(RLIMIT_NOFILE, &cur);
 			if (cur.rlim_cur < (rlim_t)OBJ_BASE + 2 * want + 64) {
 				printf("skip %s/%s (RLIMIT_NOFILE %lu too low)\n", c->group, c->name,
@@ -1053,24 +1059,52 @@ int main(int argc, char **argv)
 				skipped++;
 				continue;
 			}
-			for (int i = 0; i < want && !bad; i++) {
-				struct slot sl = { (c->big == 2 && i % 4 == 3) ? K_PIPE : K_TCP, "127.0.0.1" };
-
-				bad = make_obj(&sl, i, objs, &objs[i]) < 0;
-			}
-			x.n = want;
-		} else {
-			for (int i = 0; i < MAXSLOT && c->s[i].k != K_NONE && !bad; i++) {
-				bad = make_obj(&c->s[i], i, objs, &objs[i]) < 0;
-				x.n = i + 1;
-			}
 		}
-		if (bad) {
-			fail(c->name, "could not create the case's file descriptors: %s", strerror(errno));
-		} else if (run_case(&x, &res) < 0) {
-			fail(c->name, "could not run the server: %s", strerror(errno));
-		} else {
-			check_case(&x, &res, &ino);
+		/* A native bind may find its port taken by another program (the
+		 * kernel gave the inherited socket an ephemeral port that is free
+		 * for its kind only, and other tests bind port 0 by the thousand
+		 * meanwhile): then the case runs again with new sockets.  Every
+		 * case's server must bind, so a shim that answers EADDRINUSE
+		 * wrongly still fails PORT_TRIES times over. */
+		for (int attempt = 1;; attempt++) {
+			int retry = 0;
+
+			bad = 0;
+			if (c->big) {
+				int want = c->big == 1 ? BIG_N : BIG_N / 8;
+
+				for (int i = 0; i < want && !bad; i++) {
+					struct slot sl = { (c->big == 2 && i % 4 == 3) ? K_PIPE : K_TCP, "127.0.0.1" };
+
+					bad = make_obj(&sl, i, objs, &objs[i]) < 0;
+				}
+				x.n = want;
+			} else {
+				for (int i = 0; i < MAXSLOT && c->s[i].k != K_NONE && !bad; i++) {
+					bad = make_obj(&c->s[i], i, objs, &objs[i]) < 0;
+					x.n = i + 1;
+				}
+			}
+			if (bad) {
+				retry = errno == EADDRINUSE && attempt < PORT_TRIES;
+				if (!retry)
+					fail(c->name, "could not create the case's file descriptors: %s",
+					     strerror(errno));
+			} else if (run_case(&x, &res) < 0) {
+				fail(c->name, "could not run the server: %s", strerror(errno));
+			} else if (attempt < PORT_TRIES && strstr(res.out, "bound 0 fail EADDRINUSE")) {
+				retry = 1;
+			} else {
+				check_case(&x, &res, &ino);
+			}
+			if (!retry)
+				break;
+			printf("# %s/%s: a port it needs was taken (EADDRINUSE): again with new sockets\n",
+			       c->group, c->name);
+			for (int k = 0; k < x.n; k++)
+				if (objs[k].fd >= 0)
+					close(objs[k].fd);
+			syscall(SYS_close_range, OBJ_BASE, ~0U, 0);
 		}
 		if (failed != was_failed || verbose) {
 			printf("---- %s/%s: stdout:\n%s---- stderr:\n%s----\n", c->group, c->name, res.out,

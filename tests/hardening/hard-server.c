@@ -160,48 +160,87 @@ static void do_bind(const char *spec)
 	printf("bound %d ok ino=%lu fd=%d\n", nb++, (unsigned long)st.st_ino, b->fd);
 }
 
+/* The port of an IPv4 or IPv6 socket address, 0 for anything else. */
+static int port_of(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	return 0;
+}
+
+#define SERVE_TRIES 64
+#define SERVE_TRY_MS 200         /* then the next try, with a new client */
+#define SERVE_LATE_MS 20000      /* after the last try: a late arrival still counts */
+
+/* Connect a client to the bound socket (TCP, unix) or send it a datagram
+ * (UDP) and serve that one.  With a native SO_REUSEPORT bind the kernel may
+ * queue the connection on the activator's copy of the port instead, so a
+ * new client tries again after SERVE_TRY_MS.  Every client stays open and is
+ * recognised by its port when its connection or datagram arrives, however
+ * late (a slow machine): it is never mistaken for another one, and no wait
+ * depends on how fast the kernel delivers.  A unix socket has no such
+ * sharing: one client, one long wait. */
 static int serve_once(struct bound *b)
 {
+	int cl[SERVE_TRIES], port[SERVE_TRIES], n = 0, r = -1;
 	char buf[16];
 
-	for (int attempt = 0; attempt < 64; attempt++) {
+	while (r == -1) {
 		struct pollfd p = { .fd = b->fd, .events = POLLIN };
-		int c = socket(b->family, b->type, 0), a;
-		ssize_t k;
+		struct sockaddr_storage from;
+		socklen_t fl = sizeof(from);
+		int wait_ms, a = -1, k;
+		ssize_t got = -1;
 
-		if (c < 0)
-			return -1;
-		if (b->type == SOCK_DGRAM) {
-			if (sendto(c, "ping", 4, 0, (struct sockaddr *)&b->ss, b->len) != 4) {
+		if (n < SERVE_TRIES && (n == 0 || b->family != AF_UNIX)) {
+			struct sockaddr_storage me;
+			socklen_t ml = sizeof(me);
+			int c = socket(b->family, b->type | SOCK_CLOEXEC, 0);
+
+			if (c < 0)
+				break;
+			if (b->type == SOCK_DGRAM ?
+				    sendto(c, "ping", 4, 0, (struct sockaddr *)&b->ss, b->len) != 4 :
+				    connect(c, (struct sockaddr *)&b->ss, b->len) < 0) {
 				close(c);
-				return -1;
+				break;
 			}
-		} else if (connect(c, (struct sockaddr *)&b->ss, b->len) < 0) {
-			close(c);
-			return -1;
+			cl[n] = c;
+			port[n++] = getsockname(c, (struct sockaddr *)&me, &ml) == 0 ? port_of(&me) : 0;
+			wait_ms = b->family == AF_UNIX ? SERVE_LATE_MS : SERVE_TRY_MS;
+		} else if (b->family != AF_UNIX && n == SERVE_TRIES) {
+			wait_ms = SERVE_LATE_MS;
+			n++;                     /* the last wait */
+		} else {
+			break;                   /* nothing arrived */
 		}
-		/* with a native SO_REUSEPORT bind the kernel may have queued the
-		 * connection on the activator's socket instead: try again */
-		if (poll(&p, 1, 200) != 1) {
-			close(c);
+		if (poll(&p, 1, wait_ms) != 1)
+			continue;
+		if (b->type == SOCK_DGRAM)
+			got = recvfrom(b->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		else if ((a = accept(b->fd, (struct sockaddr *)&from, &fl)) < 0)
+			break;
+		/* whose?  (unix: the one client) */
+		for (k = 0; k < n && k < SERVE_TRIES; k++)
+			if (b->family == AF_UNIX || (port[k] && port[k] == port_of(&from)))
+				break;
+		if (k == n || k == SERVE_TRIES) {
+			if (a >= 0)
+				close(a);        /* not one of ours: go on waiting */
 			continue;
 		}
-		if (b->type == SOCK_DGRAM) {
-			k = recvfrom(b->fd, buf, sizeof(buf), 0, NULL, NULL);
-			close(c);
-			return k == 4 ? 0 : -1;
-		}
-		a = accept(b->fd, NULL, NULL);
-		if (a < 0) {
-			close(c);
-			return -1;
-		}
-		k = write(a, "hello", 5) == 5 && read(c, buf, sizeof(buf)) == 5 ? 0 : -1;
-		close(a);
-		close(c);
-		return (int)k;
+		if (b->type == SOCK_DGRAM)
+			r = got == 4 ? 0 : -2;   /* -2: served, wrongly */
+		else
+			r = write(a, "hello", 5) == 5 && read(cl[k], buf, sizeof(buf)) == 5 ? 0 : -2;
+		if (a >= 0)
+			close(a);
 	}
-	return -1;
+	for (int k = 0; k < n && k < SERVE_TRIES; k++)
+		close(cl[k]);
+	return r == 0 ? 0 : -1;
 }
 
 static void report_env(void)

@@ -40,7 +40,7 @@ first=()
 [[ -z ${SDA_PRELOAD_FIRST:-} ]] || first=(--preload-first "$SDA_PRELOAD_FIRST")
 run() {
 	local rc=0
-	"$act" --print --timeout 60 --tcp 127.0.0.1 "${first[@]}" "$@" >"$work/out" 2>&1 || rc=$?
+	"$act" --print --timeout 300 --tcp 127.0.0.1 "${first[@]}" "$@" >"$work/out" 2>&1 || rc=$?
 	ino=$(sed -n 's/^socket 0 fd=[0-9]* ino=\([0-9]*\) .*/\1/p' "$work/out")
 	return $rc
 }
@@ -123,7 +123,7 @@ strace)
 		# leak check is off here)
 		ASAN_OPTIONS=detect_leaks=0 strace -f -qq -o "$work/trace" \
 			-e trace=open,openat,openat2,creat,unlink,unlinkat,rename,renameat,renameat2,mkdir,mkdirat,truncate,ftruncate,symlink,symlinkat,link,linkat,mknod,mknodat \
-			"$act" --timeout 60 --tcp 127.0.0.1 --shim "$shim" "${first[@]}" \
+			"$act" --timeout 300 --tcp 127.0.0.1 --shim "$shim" "${first[@]}" \
 			--env "SDADOPT_LOG=$v" --env "SDADOPT_MAP=$canary-map.sock=s0,$v=s0" \
 			--env "SDADOPT_MATCH=$v" --env "SDADOPT_STRICT=$v" --env "SDADOPT_FILE=$v" \
 			-- "$srv" --bind "tcp:127.0.0.1:{port0}" --serve >"$work/out" 2>&1 || rc=$?

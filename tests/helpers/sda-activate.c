@@ -58,7 +58,8 @@ static const char usage[] =
 	"  --pid-other          LISTEN_PID names the activator, not CMD\n"
 	"  --pidfdid            also set LISTEN_PIDFDID (CMD's pidfd inode)\n"
 	"  --runs N             run CMD N times in a row on the same sockets\n"
-	"  --timeout SEC        kill CMD after SEC seconds (default 20)\n";
+	"  --timeout SEC        kill CMD after SEC seconds (default 600: a backstop for\n"
+	"                       a hang; the callers' own waits detect one sooner)\n";
 
 struct sock {
 	struct spec sp;
@@ -317,7 +318,7 @@ int main(int argc, char **argv)
 {
 	struct child_cfg c = { .shim = getenv("SDA_SHIM") };
 	const char *next_name = NULL;
-	int backlog = 128, nonblock = 0, runs = 1, timeout = 20;
+	int backlog = 128, nonblock = 0, runs = 1, timeout = 600;
 	int i, status = 0;
 
 	/* Whatever our caller leaked must not reach the server. */

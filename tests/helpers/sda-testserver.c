@@ -14,6 +14,9 @@
  *   use K            the K-th socket bound so far (0-based) becomes current
  *                    -> using fd=N ino=I
  *   getopt NAME      getsockopt() on the current fd -> opt fd=N name=NAME value=V
+ *                    | opt-error fd=N name=NAME err=ENAME
+ *   setopt NAME V    setsockopt() of an int on the current fd (after bind)
+ *                    -> optset fd=N name=NAME value=V rc=R err=ENAME|none
  *   listen N         -> listened fd=N | listen-error fd=N err=ENAME
  *   flags            -> flags fd=N cloexec=0|1 nonblock=0|1
  *   name             -> sockname fd=N family=F addr=A
@@ -36,6 +39,16 @@
  *   getsockname | getpeername    of the current fd
  *   recvfrom | recvmsg   receive one datagram on the current fd (the
  *                    sender's address) and answer "echo:DATA" to the sender
+ *   ctllen N         control buffer bytes for recvmsg-pktinfo (default 256)
+ *   recvmsg-pktinfo  receive one datagram with a control buffer, report its
+ *                    packet-info message, and answer with sendmsg() from
+ *                    that address (IPV6_PKTINFO or IP_PKTINFO, as received)
+ *                    -> pktinfo fd=N ctllen=L trunc=0|1 level=ip|ipv6|none
+ *                       type=pktinfo|other|none cmsglen=C dst=A ifindex=I
+ *                       sender=S; then sent rc=R err=E
+ *   connect-reply    receive one datagram (recvfrom), connect() to the
+ *                    sender, answer with send() and disconnect (AF_UNSPEC)
+ *                    -> connected rc=R err=E peer=A
  *   close            -> closed fd=N rc=R
  *   daemon METHOD    double fork; the grandchild closes every fd >= 3 with
  *                    METHOD (loop, close_range, closefrom) and goes on
@@ -80,7 +93,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define STEP_TIMEOUT_MS 10000
+/* a step waiting for one event (a client, data) gives up after this long
+ * without it: generous, so that a slow machine never reaches it */
+#define STEP_TIMEOUT_MS 60000
 #define MAX_THREADS 64
 #define MAX_BOUND 64
 #define MAX_WORKERS 16
@@ -94,6 +109,7 @@ static int next_reuseport;
 static int bound[MAX_BOUND];    /* the sockets `bind` bound, for `use` */
 static int nbound;
 static socklen_t addr_buflen = sizeof(struct sockaddr_storage);
+static size_t ctl_buflen = 256;
 static int worker = -1;         /* K in a worker of `workers` */
 
 /* One line, one write(2): lines from threads and processes never mix. */
@@ -406,6 +422,126 @@ static void step_recv(const char *call)
 		say("reply-error err=%s", ename(errno));
 }
 
+/* recvmsg() with a control buffer of ctl_buflen bytes; the reply goes out
+ * with sendmsg() from the destination the packet-info message named. */
+static void step_recv_pktinfo(void)
+{
+	union {
+		struct cmsghdr align;
+		unsigned char b[1024];
+	} ctl;
+	struct sockaddr_storage from;
+	char buf[512], reply[600], dst[128] = "none", sender[128];
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof buf - 1 };
+	struct msghdr m = { .msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &iov,
+			    .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = ctl_buflen };
+	const char *level = "none", *type = "none";
+	int ifindex = -1;
+	size_t cmsglen = 0;
+	ssize_t n;
+
+	if (ctl_buflen > sizeof ctl.b)
+		usage_error("ctllen: at most 1024");
+	memset(ctl.b, 0xA5, sizeof ctl.b);
+	if (!wait_readable("recvmsg-pktinfo"))
+		return;
+	n = recvmsg(cur, &m, MSG_DONTWAIT);
+	if (n < 0) {
+		say("addr-error call=recvmsg-pktinfo err=%s", ename(errno));
+		return;
+	}
+	struct cmsghdr *c = m.msg_controllen >= sizeof(struct cmsghdr) ? CMSG_FIRSTHDR(&m) : NULL;
+	if (c) {
+		cmsglen = c->cmsg_len;
+		level = c->cmsg_level == IPPROTO_IPV6 ? "ipv6" : c->cmsg_level == IPPROTO_IP ? "ip" : "other";
+		type = (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) ||
+				       (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) ?
+			       "pktinfo" : "other";
+		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
+			struct in6_pktinfo pi;
+			struct sockaddr_in6 a = { .sin6_family = AF_INET6 };
+			memcpy(&pi, CMSG_DATA(c), sizeof pi);
+			a.sin6_addr = pi.ipi6_addr;
+			ifindex = (int)pi.ipi6_ifindex;
+			addr_text((struct sockaddr *)&a, sizeof a, dst, sizeof dst);
+		} else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
+			   c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
+			struct in_pktinfo pi;
+			struct sockaddr_in a = { .sin_family = AF_INET };
+			memcpy(&pi, CMSG_DATA(c), sizeof pi);
+			a.sin_addr = pi.ipi_addr;
+			ifindex = pi.ipi_ifindex;
+			addr_text((struct sockaddr *)&a, sizeof a, dst, sizeof dst);
+		}
+	}
+	int intact = 1;
+	for (size_t k = ctl_buflen; k < sizeof ctl.b; k++)
+		intact &= ctl.b[k] == 0xA5;
+	say("pktinfo fd=%d ctllen=%zu trunc=%d level=%s type=%s cmsglen=%zu dst=%s ifindex=%d sender=%s "
+	    "intact=%d", cur, (size_t)m.msg_controllen, !!(m.msg_flags & MSG_CTRUNC), level, type, cmsglen,
+	    dst, ifindex, addr_text((struct sockaddr *)&from, m.msg_namelen, sender, sizeof sender), intact);
+
+	/* the answer, from the address the packet was sent to */
+	int len = snprintf(reply, sizeof reply, "echo:%.*s", (int)n, buf);
+	struct iovec riov = { .iov_base = reply, .iov_len = (size_t)len };
+	struct msghdr rm = { .msg_name = &from, .msg_namelen = m.msg_namelen, .msg_iov = &riov,
+			     .msg_iovlen = 1 };
+	union {
+		struct cmsghdr align;
+		unsigned char b[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	} rctl;
+	if (c && !strcmp(type, "pktinfo") && ifindex >= 0) {
+		memset(&rctl, 0, sizeof rctl);
+		rm.msg_control = rctl.b;
+		rm.msg_controllen = c->cmsg_len <= CMSG_LEN(sizeof(struct in_pktinfo)) ?
+					    CMSG_SPACE(sizeof(struct in_pktinfo)) : CMSG_SPACE(sizeof(struct in6_pktinfo));
+		struct cmsghdr *rc = CMSG_FIRSTHDR(&rm);
+		memcpy(rc, c, CMSG_LEN(0));
+		memcpy(CMSG_DATA(rc), CMSG_DATA(c), c->cmsg_len - CMSG_LEN(0));
+		if (c->cmsg_level == IPPROTO_IP) {
+			/* IP_PKTINFO: the source is ipi_spec_dst */
+			struct in_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(c), sizeof pi);
+			pi.ipi_spec_dst = pi.ipi_addr;
+			memset(&pi.ipi_addr, 0, sizeof pi.ipi_addr);
+			memcpy(CMSG_DATA(rc), &pi, sizeof pi);
+		}
+	}
+	ssize_t r = sendmsg(cur, &rm, 0);
+	say("sent rc=%zd err=%s", r, r < 0 ? ename(errno) : "none");
+}
+
+static void step_connect_reply(void)
+{
+	struct sockaddr_storage from, unspec = { .ss_family = AF_UNSPEC };
+	socklen_t flen = sizeof from;
+	char buf[512], reply[600], text[128];
+	ssize_t n;
+	int r, e = 0;
+
+	if (!wait_readable("connect-reply"))
+		return;
+	n = recvfrom(cur, buf, sizeof buf - 1, MSG_DONTWAIT, (struct sockaddr *)&from, &flen);
+	if (n < 0) {
+		say("addr-error call=connect-reply err=%s", ename(errno));
+		return;
+	}
+	r = connect(cur, (struct sockaddr *)&from, flen);
+	if (r == 0) {
+		int m = snprintf(reply, sizeof reply, "echo:%.*s", (int)n, buf);
+		if (send(cur, reply, (size_t)m, 0) < 0) {
+			r = -1;
+			e = errno;
+		}
+		(void)connect(cur, (struct sockaddr *)&unspec, sizeof unspec);
+	} else {
+		e = errno;
+	}
+	say("connected rc=%d err=%s peer=%s", r, r < 0 ? ename(e) : "none",
+	    addr_text((struct sockaddr *)&from, flen, text, sizeof text));
+}
+
 /* ---- processes ------------------------------------------------------------ */
 
 /* Prefork: returns 0 in each of the n workers, 1 in the parent once they
@@ -714,6 +850,26 @@ int main(int argc, char **argv)
 				say("opt-error fd=%d name=%s err=%s", cur, o->name, ename(errno));
 			else
 				say("opt fd=%d name=%s value=%d", cur, o->name, v);
+		} else if (!strcmp(s, "setopt") && arg && i + 2 < argc) {
+			const struct spec_sockopt *o = spec_sockopt_find(arg);
+			int v = atoi(argv[i + 2]), r;
+			i += 2;
+			if (!o)
+				usage_error("setopt: unknown option name (see spec.h)");
+			if (!need_cur(s))
+				continue;
+			r = setsockopt(cur, o->level, o->opt, &v, sizeof v);
+			say("optset fd=%d name=%s value=%d rc=%d err=%s", cur, o->name, v, r,
+			    r < 0 ? ename(errno) : "none");
+		} else if (!strcmp(s, "ctllen") && arg) {
+			ctl_buflen = (size_t)atol(arg);
+			i++;
+		} else if (!strcmp(s, "recvmsg-pktinfo")) {
+			if (need_cur(s))
+				step_recv_pktinfo();
+		} else if (!strcmp(s, "connect-reply")) {
+			if (need_cur(s))
+				step_connect_reply();
 		} else if (!strcmp(s, "addrlen") && arg) {
 			long n = atol(arg);
 			i++;

@@ -149,7 +149,8 @@ void run_start_args(struct run *r, int shim, struct args *a)
 }
 
 /* Read what is available on stdout/stderr, waiting at most timeout_ms.
- * Returns 0 while at least one pipe is open, -1 when both hit EOF. */
+ * Returns -1 when both pipes hit EOF, else 1 when it read something (or a
+ * pipe closed), 0 when nothing came. */
 static int pump(struct run *r, int timeout_ms)
 {
 	struct pollfd p[2] = { { .fd = r->out, .events = POLLIN }, { .fd = r->err, .events = POLLIN } };
@@ -173,7 +174,7 @@ static int pump(struct run *r, int timeout_ms)
 			*fd = -1;
 		}
 	}
-	return 0;
+	return 1;
 }
 
 const char *run_wait(struct run *r, const char *word, int nth)
@@ -184,7 +185,8 @@ const char *run_wait(struct run *r, const char *word, int nth)
 	while (!(l = line_find(r->o, word, nth))) {
 		if (r->out < 0 || left_ms(deadline) == 0)
 			return NULL;
-		pump(r, left_ms(deadline));
+		if (pump(r, left_ms(deadline)) > 0)
+			deadline = now_ms() + DEADLINE_MS;   /* it is still talking */
 	}
 	return l;
 }
@@ -198,8 +200,13 @@ int run_finish(struct run *r)
 		close(r->in);
 		r->in = -1;
 	}
-	while (pump(r, left_ms(deadline)) == 0 && left_ms(deadline) > 0)
-		;
+	/* read to EOF while the run makes progress (output, a pipe closing) */
+	for (int p; (p = pump(r, left_ms(deadline))) >= 0;) {
+		if (p > 0)
+			deadline = now_ms() + DEADLINE_MS;
+		else if (left_ms(deadline) == 0)
+			break;
+	}
 	int pidfd = (int)syscall(SYS_pidfd_open, r->pid, 0);
 	if (pidfd >= 0) {
 		struct pollfd p = { .fd = pidfd, .events = POLLIN };

@@ -84,7 +84,7 @@ static void expect_stream(const struct run *r, int first, const char *accept_cal
 	expect_addr(r, first + 3, "getsockname", family, lo, port, buflen);   /* the connection */
 }
 
-TestSuite(dualstack, .timeout = 60);
+TestSuite(dualstack, .timeout = TEST_BACKSTOP_S);
 
 /* accept, accept4, getsockname, getpeername with a full buffer and with 8
  * bytes (an IPv4 address fits, the kernel's length does not). */

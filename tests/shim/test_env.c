@@ -20,7 +20,7 @@ static const char *fd_line(const struct run *r, const char *word, long long ino)
 	return NULL;
 }
 
-TestSuite(inert, .timeout = 60);
+TestSuite(inert, .timeout = TEST_BACKSTOP_S);
 
 /* Not activated at all: the shim is loaded and does nothing, silently. */
 Test(inert, no_listen_env)
@@ -103,7 +103,7 @@ Test(inert, listen_pidfdid_other)
 
 /* ---- malformed environments --------------------------------------------- */
 
-TestSuite(malformed, .timeout = 60);
+TestSuite(malformed, .timeout = TEST_BACKSTOP_S);
 
 /* The server still runs and binds natively; sdadopt says exactly one clear
  * warning naming the variable.  `cleared`: LISTEN_PID was ours, so LISTEN_*
@@ -162,7 +162,7 @@ Test(malformed, fds_more_than_passed)
 
 /* ---- hygiene ------------------------------------------------------------ */
 
-TestSuite(hygiene, .timeout = 60);
+TestSuite(hygiene, .timeout = TEST_BACKSTOP_S);
 
 static void hygiene(int shim)
 {

@@ -56,7 +56,7 @@ static const char *unix_path(const char *kind, const char *file)
 	return fmt("%s:%s/%s", kind, dir, file);
 }
 
-TestSuite(family, .timeout = 60);
+TestSuite(family, .timeout = TEST_BACKSTOP_S);
 
 Test(family, tcp4)
 {
@@ -161,7 +161,7 @@ Test(family, unix_relative_path)
 
 /* ---- matching beyond exact ---------------------------------------------- */
 
-TestSuite(match, .timeout = 60);
+TestSuite(match, .timeout = TEST_BACKSTOP_S);
 
 Test(match, wildcard_v4)
 {
@@ -242,7 +242,7 @@ Test(match, unmatched_unix_path)
 
 /* ---- what the app asked for is what the app gets ------------------------ */
 
-TestSuite(flags, .timeout = 60);
+TestSuite(flags, .timeout = TEST_BACKSTOP_S);
 
 /* The activator's socket gets the opposite O_NONBLOCK, so a shim that hands
  * over the inherited description unchanged fails either way. */
@@ -282,7 +282,7 @@ Test(flags, nonblock_cloexec) { flags_kept(1, 1); }
 
 /* ---- listen() keeps the activator's backlog ----------------------------- */
 
-TestSuite(backlog, .timeout = 60);
+TestSuite(backlog, .timeout = TEST_BACKSTOP_S);
 
 Test(backlog, listen5_keeps_128)
 {
@@ -293,7 +293,7 @@ Test(backlog, listen5_keeps_128)
 	cr_assert_not_null(run_wait(&r, "waiting", 0), "%s", r.o);
 	unsigned port = (unsigned)act_value(&r, 0, "port");
 	long backlog = tcp_listen_backlog(AF_INET, port);
-	int connected = connect_many(fmt("tcp:127.0.0.1:%u", port), 20, 5000);
+	int connected = connect_many(fmt("tcp:127.0.0.1:%u", port), 20, DEADLINE_MS);
 	cr_assert_eq(run_finish(&r), 0);
 	expect_adopted(&r, 0, 0);
 	cr_assert_not_null(line_find(r.o, "listened", 0), "%s", r.o);

@@ -13,7 +13,7 @@
 #define TCP "tcp:127.0.0.1:0"
 #define BIND0 "tcp:127.0.0.1:{port0}"
 
-TestSuite(lifecycle, .timeout = 60);
+TestSuite(lifecycle, .timeout = TEST_BACKSTOP_S);
 
 /* A server that reloads: close() of the adopted fd and bind() again, three
  * times, answering a client in each cycle: the same socket every time. */

@@ -11,7 +11,7 @@
 #define TCP "tcp:127.0.0.1:0"
 #define BIND0 "tcp:127.0.0.1:{port0}"
 
-TestSuite(logging, .timeout = 60);
+TestSuite(logging, .timeout = TEST_BACKSTOP_S);
 
 Test(logging, one_info_line_per_adoption)
 {

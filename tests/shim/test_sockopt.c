@@ -65,7 +65,7 @@ static long long set_value(const struct run *r, const char *name)
 
 /* ---- REPLAY ------------------------------------------------------------- */
 
-TestSuite(sockopt, .timeout = 60);
+TestSuite(sockopt, .timeout = TEST_BACKSTOP_S);
 
 /* The server sets `name`=value before binding `bind` onto `listen`; the
  * adopted socket has the value the server's own socket had, which is not
