@@ -10,7 +10,7 @@
 # (lib/x86_64-linux-gnu); the example units and the launcher name the shim's
 # private directory in it.
 #
-#   bin/sdadopt                          the launcher, shim path filled in
+#   bin/sdadopt                          the launcher (launcher/), shim path built in
 #   LIBDIR/sdadopt/libsdadopt.so         the shim (shim/CMakeLists.txt)
 #   share/man/man1/sdadopt.1.gz          man pages (gzip -9n when gzip exists)
 #   share/man/man7/libsdadopt.7.gz
@@ -49,29 +49,11 @@ if(NOT CMAKE_INSTALL_PREFIX STREQUAL "/usr")
                  "configure with -DCMAKE_INSTALL_PREFIX=/usr (multiarch libdir)")
 endif()
 
-# --- the launcher: fill in the version and where the shim is installed -----
-# the shim's directory, as in shim/CMakeLists.txt's install() (tests/operator/
-# deb.sh checks that the launcher names the file the package has)
+# --- the launcher -----------------------------------------------------------
+# launcher/CMakeLists.txt builds and installs bin/sdadopt (a C program) with
+# the shim's installed path compiled in; tests/operator/deb.sh checks that
+# it names the file the package has.
 set(SDADOPT_INSTALL_SHIMDIR "${CMAKE_INSTALL_LIBDIR}/sdadopt")
-set(_sda_full_shimdir "${CMAKE_INSTALL_FULL_LIBDIR}/sdadopt")
-file(RELATIVE_PATH _sda_bin_to_lib "${CMAKE_INSTALL_FULL_BINDIR}" "${_sda_full_shimdir}")
-set(SDADOPT_INSTALLED_SHIM "${_sda_full_shimdir}/libsdadopt.so")
-file(READ ${_sda_src}/scripts/sdadopt _sda_launcher)
-string(REPLACE "@SDADOPT_VERSION@" "${PROJECT_VERSION}" _sda_launcher "${_sda_launcher}")
-string(REPLACE "@SDADOPT_INSTALLED_SHIM@" "${SDADOPT_INSTALLED_SHIM}" _sda_launcher "${_sda_launcher}")
-string(REPLACE "@SDADOPT_SHIM_FROM_BINDIR@" "${_sda_bin_to_lib}/libsdadopt.so" _sda_launcher "${_sda_launcher}")
-set(_sda_old "")
-if(EXISTS ${_sda_out}/sdadopt)
-  file(READ ${_sda_out}/sdadopt _sda_old)
-endif()
-if(NOT _sda_old STREQUAL _sda_launcher)
-  file(WRITE ${_sda_out}/sdadopt "${_sda_launcher}")
-endif()
-file(CHMOD ${_sda_out}/sdadopt PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE
-     GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
-set_property(DIRECTORY ${PROJECT_SOURCE_DIR} APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
-             ${_sda_src}/scripts/sdadopt)
-install(PROGRAMS ${_sda_out}/sdadopt DESTINATION ${CMAKE_INSTALL_BINDIR})
 
 # --- man pages ----------------------------------------------------------------
 find_program(SDADOPT_GZIP gzip)
@@ -109,6 +91,18 @@ if(SDADOPT_OBJCOPY)
                               \"\${_sda_shim}\" RESULT_VARIABLE _sda_rc)
       if(NOT _sda_rc EQUAL 0)
         message(FATAL_ERROR \"objcopy --remove-section=.comment \${_sda_shim}: \${_sda_rc}\")
+      endif()
+    endif()")
+endif()
+# the same for the launcher (installed by launcher/CMakeLists.txt, before this)
+if(SDADOPT_OBJCOPY)
+  install(CODE "
+    if(CMAKE_INSTALL_DO_STRIP)
+      set(_sda_ln \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}/sdadopt\")
+      execute_process(COMMAND \"${SDADOPT_OBJCOPY}\" --remove-section=.comment
+                              \"\${_sda_ln}\" RESULT_VARIABLE _sda_rc)
+      if(NOT _sda_rc EQUAL 0)
+        message(FATAL_ERROR \"objcopy --remove-section=.comment \${_sda_ln}: \${_sda_rc}\")
       endif()
     endif()")
 endif()
@@ -202,7 +196,7 @@ set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # close_range, closefrom: glibc 2.34 (the shim's highest symbol version)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "libc6 (>= 2.34)")
-# systemd-socket-activate for `sdadopt --activator ssa`; perl-base is Essential
+# systemd-socket-activate for `sdadopt --activator ssa` (the builtin activator needs nothing)
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "systemd")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION TRUE)
 set(CPACK_SOURCE_GENERATOR TGZ)

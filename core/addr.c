@@ -223,3 +223,66 @@ int sda_addr_unmap_v4(struct sockaddr *sa, socklen_t *len)
 	*len = sizeof(in);
 	return 1;
 }
+
+int sda_addr_v4_of(const struct sda_addr *a, struct sda_addr *v4)
+{
+	static const unsigned char prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	if (a->family != AF_INET6 || memcmp(a->ip, prefix, sizeof(prefix)) != 0)
+		return 0;
+	if (v4) {
+		memset(v4, 0, sizeof(*v4));
+		v4->family = AF_INET;
+		v4->port = a->port;
+		memcpy(v4->ip, a->ip + 12, 4);
+	}
+	return 1;
+}
+
+int sda_addr_mapped_of(const struct sda_addr *a, struct sda_addr *v6)
+{
+	if (a->family != AF_INET)
+		return 0;
+	memset(v6, 0, sizeof(*v6));
+	v6->family = AF_INET6;
+	v6->port = a->port;
+	v6->ip[10] = v6->ip[11] = 0xff;
+	memcpy(v6->ip + 12, a->ip, 4);
+	return 1;
+}
+
+int sda_addr_map_v6(struct sockaddr *sa, socklen_t *len)
+{
+	struct sockaddr_in6 in6;
+	struct sockaddr_in in;
+
+	if (sa->sa_family != AF_INET || *len < sizeof(in))
+		return 0;
+	memcpy(&in, sa, sizeof(in));
+	memset(&in6, 0, sizeof(in6));
+	in6.sin6_family = AF_INET6;
+	in6.sin6_port = in.sin_port;
+	in6.sin6_addr.s6_addr[10] = in6.sin6_addr.s6_addr[11] = 0xff;
+	memcpy(&in6.sin6_addr.s6_addr[12], &in.sin_addr, 4);
+	memcpy(sa, &in6, sizeof(in6));
+	*len = sizeof(in6);
+	return 1;
+}
+
+int sda_addr_unmap_dest(const struct sockaddr *sa, socklen_t len, struct sockaddr_in *out)
+{
+	struct sockaddr_in6 in6;
+
+	/* sin6_scope_id is the last member: RFC 2133's sockaddr_in6 lacks it */
+	if (!sa || len < offsetof(struct sockaddr_in6, sin6_scope_id) || sa->sa_family != AF_INET6)
+		return 0;
+	memset(&in6, 0, sizeof(in6));
+	memcpy(&in6, sa, len < sizeof(in6) ? len : sizeof(in6));
+	if (!IN6_IS_ADDR_V4MAPPED(&in6.sin6_addr) && !IN6_IS_ADDR_UNSPECIFIED(&in6.sin6_addr))
+		return 0;
+	memset(out, 0, sizeof(*out));
+	out->sin_family = AF_INET;
+	out->sin_port = in6.sin6_port;
+	memcpy(&out->sin_addr, &in6.sin6_addr.s6_addr[12], 4);
+	return 1;
+}

@@ -46,4 +46,26 @@ const char *sda_type_name(int family, int type);
  * sa must have room for a sockaddr_in6.  Returns 1 if rewritten, else 0. */
 int sda_addr_unmap_v4(struct sockaddr *sa, socklen_t *len);
 
+/* IPv4-mapped IPv6 addresses (::ffff:a.b.c.d; ::ffff:0.0.0.0 is the IPv4
+ * wildcard): an IPv6 socket binds them to take IPv4 traffic, as the JVM does.
+ * sda_addr_v4_of(): is `a` such an address?  1 and *v4 (if given) the IPv4
+ * address it stands for (AF_INET, same port), else 0 ("::" included).
+ * sda_addr_mapped_of(): the reverse, AF_INET -> AF_INET6 ::ffff:a.b.c.d. */
+int sda_addr_v4_of(const struct sda_addr *a, struct sda_addr *v4);
+int sda_addr_mapped_of(const struct sda_addr *a, struct sda_addr *v6);
+
+/* The other direction of sda_addr_unmap_v4(), for an IPv6 program on an
+ * IPv4 socket: if sa (of length *len) is a sockaddr_in, rewrite it in place
+ * as the v4-mapped sockaddr_in6 (::ffff:a.b.c.d, 0.0.0.0 as ::ffff:0.0.0.0;
+ * same port; flowinfo and scope 0) and set *len = sizeof(struct
+ * sockaddr_in6).  sa must have room for a sockaddr_in6.  Returns 1 if
+ * rewritten, else 0. */
+int sda_addr_map_v6(struct sockaddr *sa, socklen_t *len);
+
+/* An address such a program hands the kernel (sendto, sendmsg, connect):
+ * a sockaddr_in6 of at least the 24 bytes of RFC 2133 with a v4-mapped
+ * address, or "::" (loopback, to the kernel), as the sockaddr_in the IPv4
+ * socket takes.  Returns 1 and fills *out, or 0: leave it to the kernel. */
+int sda_addr_unmap_dest(const struct sockaddr *sa, socklen_t len, struct sockaddr_in *out);
+
 #endif

@@ -217,23 +217,35 @@ static int is_inet(int family)
 	return family == AF_INET || family == AF_INET6;
 }
 
-/* Can an app socket of `family` hold entry s?  The same family; or an IPv4
- * app on a dual-stack IPv6 socket (the shim translates its addresses).  Never
- * an IPv6 app on an IPv4 socket, nor IPv4 on an IPV6_V6ONLY one. */
-static int family_fits(int family, const struct sda_sock *s)
+/* What the app's bind asks for, beyond its address. */
+struct want {
+	const struct sda_addr *a;
+	int v4;          /* IPv4 traffic: AF_INET, or v4-mapped AF_INET6 */
+	int v4_too;      /* [::] from a socket that is not V6ONLY: IPv4 as well */
+	int mapped;      /* v4-mapped AF_INET6; then `as4` is its IPv4 form */
+	struct sda_addr as4;
+};
+
+/* Can the app's socket hold entry s?  One that carries the traffic the bind
+ * asks for: for IPv4, an IPv4 socket or an IPv6 one that is not V6ONLY (the
+ * shim translates the addresses between the two); for IPv6, an IPv6 socket,
+ * and for a dual-stack [::] bind an IPv4 one too. */
+static int family_fits(const struct want *w, const struct sda_sock *s)
 {
-	return s->family == family ||
-	       (family == AF_INET && s->family == AF_INET6 && !s->v6only);
+	if (w->v4)
+		return s->family == AF_INET || (s->family == AF_INET6 && !s->v6only);
+	return s->family == w->a->family || (w->v4_too && s->family == AF_INET);
 }
 
-/* The operator's mapping: want -> a name -> the entry of that name and type. */
-static long find_mapped(const struct sda_registry *r, const struct sda_addr *want, int type)
+/* The operator's mapping: key -> a name -> the entry of that name and type. */
+static long find_mapped(const struct sda_registry *r, const struct sda_addr *key,
+			const struct want *w, int type)
 {
 	size_t lo = 0, hi = r->map ? r->map->n : 0;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = sda_addr_cmp(&r->map->e[mid].addr, want);
+		int c = sda_addr_cmp(&r->map->e[mid].addr, key);
 
 		if (c == 0) {
 			const struct sda_map_entry *me = &r->map->e[mid];
@@ -242,7 +254,7 @@ static long find_mapped(const struct sda_registry *r, const struct sda_addr *wan
 			for (k = 0; k < SDA_MAP_CANDIDATES && me->cand[k] >= 0; k++) {
 				const struct sda_sock *s = &r->e[me->cand[k]];
 
-				if ((type == 0 || s->type == type) && family_fits(want->family, s))
+				if ((type == 0 || s->type == type) && family_fits(w, s))
 					return me->cand[k];
 			}
 			/* more sockets share the name than the cache holds: look on */
@@ -251,7 +263,7 @@ static long find_mapped(const struct sda_registry *r, const struct sda_addr *wan
 				const struct sda_sock *s = &r->e[i];
 
 				if (s->usable && s->name && strcmp(s->name, me->name) == 0 &&
-				    (type == 0 || s->type == type) && family_fits(want->family, s))
+				    (type == 0 || s->type == type) && family_fits(w, s))
 					return (long)i;
 			}
 			return -ENOENT;
@@ -265,9 +277,9 @@ static long find_mapped(const struct sda_registry *r, const struct sda_addr *wan
 }
 
 /* First usable entry of `family` with this port and type, any address;
- * with app_family, only one an app socket of that family can hold. */
+ * with w, only one the app's socket can hold. */
 static long find_port(const struct sda_registry *r, int family, uint16_t port, int type,
-		      int app_family)
+		      const struct want *w)
 {
 	struct sda_addr key = { .family = family, .port = port };
 	size_t lo = 0, hi = r->nkeys;
@@ -285,7 +297,7 @@ static long find_port(const struct sda_registry *r, int family, uint16_t port, i
 
 		if (s->addr.family != family || s->addr.port != port)
 			break;
-		if ((type == 0 || s->type == type) && (!app_family || family_fits(app_family, s)))
+		if ((type == 0 || s->type == type) && (!w || family_fits(w, s)))
 			return (long)r->by_key[lo];
 	}
 	return -ENOENT;
@@ -297,15 +309,29 @@ long sda_registry_same_port(const struct sda_registry *r, const struct sda_addr 
 
 	if (!r || !is_inet(want->family) || want->port == 0)
 		return -ENOENT;
-	if ((i = find_port(r, want->family, want->port, type, 0)) >= 0)
+	if ((i = find_port(r, want->family, want->port, type, NULL)) >= 0)
 		return i;
-	return find_port(r, want->family == AF_INET ? AF_INET6 : AF_INET, want->port, type, 0);
+	return find_port(r, want->family == AF_INET ? AF_INET6 : AF_INET, want->port, type, NULL);
+}
+
+static long hit(long i, enum sda_how h, enum sda_how *how)
+{
+	if (how)
+		*how = h;
+	return i;
 }
 
 long sda_registry_match(const struct sda_registry *r, const struct sda_addr *want,
 			int type, enum sda_how *how)
 {
-	struct sda_addr key;
+	return sda_registry_match_bind(r, want, type, 0, how);
+}
+
+long sda_registry_match_bind(const struct sda_registry *r, const struct sda_addr *want,
+			     int type, unsigned flags, enum sda_how *how)
+{
+	struct want w = { .a = want };
+	struct sda_addr key, other;
 	long i;
 
 	if (how)
@@ -316,49 +342,65 @@ long sda_registry_match(const struct sda_registry *r, const struct sda_addr *wan
 		return -ENOENT;                    /* port 0: the app wants any port */
 	if (want->family == AF_UNIX && want->plen == 0)
 		return -ENOENT;                    /* unnamed: autobind */
+	w.mapped = sda_addr_v4_of(want, &w.as4);
+	if (w.mapped && (flags & SDA_BIND_V6ONLY))
+		return -ENOENT;                    /* the kernel refuses that bind */
+	w.v4 = want->family == AF_INET || w.mapped;
+	w.v4_too = want->family == AF_INET6 && !(flags & SDA_BIND_V6ONLY) &&
+		   sda_addr_is_wildcard(want);
 
-	if ((i = find_mapped(r, want, type)) >= 0) {
-		if (how)
-			*how = SDA_MATCH_MAP;
-		return i;
-	}
+	/* 1. map: the bind's own form, then its other one (v4 <-> v4-mapped) */
+	if ((i = find_mapped(r, want, &w, type)) >= 0 ||
+	    (w.mapped && (i = find_mapped(r, &w.as4, &w, type)) >= 0) ||
+	    (want->family == AF_INET && sda_addr_mapped_of(want, &other) &&
+	     (i = find_mapped(r, &other, &w, type)) >= 0))
+		return hit(i, SDA_MATCH_MAP, how);
 
-	if ((i = find(r, want, type)) >= 0) {
-		if (how)
-			*how = SDA_MATCH_EXACT;
-		return i;
-	}
+	/* 2. exact (a v4-mapped one: in its own form, then as IPv4) */
+	if ((i = find_dual(r, want, type, w.mapped)) >= 0 ||
+	    (w.mapped && (i = find(r, &w.as4, type)) >= 0))
+		return hit(i, SDA_MATCH_EXACT, how);
 	if (want->family == AF_UNIX)
 		return -ENOENT;
 
-	/* an inherited wildcard of the same family serves every address */
+	/* 3. an inherited wildcard of the same family serves every address;
+	 * for a v4-mapped bind: [::] (not V6ONLY), ::ffff:0.0.0.0, 0.0.0.0 */
 	key = *want;
 	memset(key.ip, 0, sizeof(key.ip));
 	key.scope_id = 0;
-	if (!sda_addr_is_wildcard(want) && (i = find(r, &key, type)) >= 0) {
-		if (how)
-			*how = SDA_MATCH_WILDCARD;
-		return i;
+	if (!sda_addr_is_wildcard(want) && (i = find_dual(r, &key, type, w.mapped)) >= 0)
+		return hit(i, SDA_MATCH_WILDCARD, how);
+	if (w.mapped && !sda_addr_is_wildcard(&w.as4)) {
+		key.ip[10] = key.ip[11] = 0xff;        /* ::ffff:0.0.0.0 */
+		if ((i = find_dual(r, &key, type, 1)) >= 0)
+			return hit(i, SDA_MATCH_WILDCARD, how);
+		key = w.as4;
+		memset(key.ip, 0, sizeof(key.ip));
+		if ((i = find(r, &key, type)) >= 0)
+			return hit(i, SDA_MATCH_WILDCARD, how);
 	}
 
-	/* an IPv4 bind onto a dual-stack [::] socket */
+	/* 4. dual-stack: an IPv4 bind onto a dual-stack [::] socket; a
+	 * dual-stack [::] bind onto 0.0.0.0 */
+	key = *want;
+	memset(key.ip, 0, sizeof(key.ip));
+	key.scope_id = 0;
 	if (want->family == AF_INET) {
 		key.family = AF_INET6;
-		if ((i = find_dual(r, &key, type, 1)) >= 0) {
-			if (how)
-				*how = SDA_MATCH_DUALSTACK;
-			return i;
-		}
+		if ((i = find_dual(r, &key, type, 1)) >= 0)
+			return hit(i, SDA_MATCH_DUALSTACK, how);
+	} else if (w.v4_too) {
+		key.family = AF_INET;
+		if ((i = find(r, &key, type)) >= 0)
+			return hit(i, SDA_MATCH_DUALSTACK, how);
 	}
 
+	/* 5. SDADOPT_MATCH=port: the bind's own family first */
 	if (r->policy == SDA_POLICY_PORT && is_inet(want->family) &&
-	    ((i = find_port(r, want->family, want->port, type, want->family)) >= 0 ||
-	     (want->family == AF_INET &&
-	      (i = find_port(r, AF_INET6, want->port, type, AF_INET)) >= 0))) {
-		if (how)
-			*how = SDA_MATCH_PORT;
-		return i;
-	}
+	    ((i = find_port(r, want->family, want->port, type, &w)) >= 0 ||
+	     (want->family == AF_INET && (i = find_port(r, AF_INET6, want->port, type, &w)) >= 0) ||
+	     ((w.mapped || w.v4_too) && (i = find_port(r, AF_INET, want->port, type, &w)) >= 0)))
+		return hit(i, SDA_MATCH_PORT, how);
 	return -ENOENT;
 }
 

@@ -28,7 +28,8 @@ enum sda_how {
 	SDA_MATCH_MAP,         /* explicit operator mapping */
 	SDA_MATCH_EXACT,       /* same family, type, address, port */
 	SDA_MATCH_WILDCARD,    /* inherited on the wildcard of the same family */
-	SDA_MATCH_DUALSTACK,   /* AF_INET bind onto a dual-stack [::] socket */
+	SDA_MATCH_DUALSTACK,   /* AF_INET bind onto a dual-stack [::] socket, or a
+				* dual-stack [::] bind onto 0.0.0.0 */
 	SDA_MATCH_PORT,        /* SDADOPT_MATCH=port: same type and port, any address */
 };
 const char *sda_how_name(enum sda_how h);
@@ -57,13 +58,32 @@ static inline int sda_registry_port_used(const struct sda_registry *r, uint16_t 
 
 /* Which usable entry serves a bind of `want` on a socket of `type`
  * (precedence: r->map, exact, wildcard, dual-stack, then with
- * SDA_POLICY_PORT any address of the same port).  An IPv6 bind never gets an
- * IPv4 socket, nor an IPv4 bind an IPV6_V6ONLY one.
+ * SDA_POLICY_PORT any address of the same port).
  * (0: any type, for a cheap first pass before asking the app's socket).
  * Port 0 and unnamed unix addresses never match.
- * Returns the entry index (>= 0) and sets *how, or -ENOENT. O(log N). */
+ * Returns the entry index (>= 0) and sets *how, or -ENOENT. O(log N).
+ *
+ * Families: a bind that asks for IPv4 traffic (AF_INET, or AF_INET6 of a
+ * v4-mapped address, ::ffff:a.b.c.d) may get an AF_INET socket or an
+ * AF_INET6 one that is not IPV6_V6ONLY; any other AF_INET6 bind an AF_INET6
+ * socket, and [::] from a socket that is not IPV6_V6ONLY (it asks for IPv4
+ * too) also an AF_INET one.  A v4-mapped bind is matched in its own form
+ * first, then as its IPv4 address: the map, exact ([::ffff:a.b.c.d], then
+ * a.b.c.d), wildcard ([::] not V6ONLY, [::ffff:0.0.0.0], then 0.0.0.0) and
+ * port rules.  A map entry names a bind in either form (a.b.c.d:P and
+ * [::ffff:a.b.c.d]:P), its own form first. */
 long sda_registry_match(const struct sda_registry *r, const struct sda_addr *want,
 			int type, enum sda_how *how);
+
+/* The same, told about the app's socket (0: nothing known, which is the
+ * same as sda_registry_match()). */
+enum {
+	SDA_BIND_V6ONLY = 1,   /* an AF_INET6 socket with IPV6_V6ONLY: a v4-mapped bind
+				* matches nothing (the kernel refuses it, EINVAL), and
+				* [::] asks for IPv6 only */
+};
+long sda_registry_match_bind(const struct sda_registry *r, const struct sda_addr *want,
+			     int type, unsigned flags, enum sda_how *how);
 
 /* Index of a usable inet entry of the same type and port as `want`, on any
  * address or family (what strict mode calls bypassing activation), or

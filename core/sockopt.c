@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "sockopt.h"
+#include "map6.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -71,11 +72,13 @@ long sda_opt_index(int level, int name)
 	return -ENOENT;
 }
 
-static int applies(const struct sda_opt *o, int family, int type)
+/* map6: an AF_INET6 app socket whose IPv4-level options count too */
+static int applies(const struct sda_opt *o, int family, int type, int map6)
 {
 	int inet = family == AF_INET || family == AF_INET6;
 
-	return !((o->inet_only && !inet) || (o->family && o->family != family) ||
+	return !((o->inet_only && !inet) ||
+		 (o->family && o->family != family && !(map6 && o->family == AF_INET)) ||
 		 (o->stream_only && type != SOCK_STREAM));
 }
 
@@ -87,12 +90,37 @@ static int get(int fd, const struct sda_opt *o, unsigned char *v)
 	return getsockopt(fd, o->level, o->name, v, &l) < 0 ? -errno : 0;
 }
 
-void sda_sockopt_learn(int scratch_fd, int family, int type, struct sda_opt_defaults *d)
+static void learn(int scratch_fd, int family, int type, int map6, struct sda_opt_defaults *d)
 {
 	memset(d, 0, sizeof(*d));
 	for (size_t i = 0; i < sda_n_opts; i++)
-		if (applies(&sda_opts[i], family, type) && get(scratch_fd, &sda_opts[i], d->v[i]) == 0)
+		if (applies(&sda_opts[i], family, type, map6) &&
+		    get(scratch_fd, &sda_opts[i], d->v[i]) == 0)
 			d->known |= UINT32_C(1) << i;
+}
+
+void sda_sockopt_learn(int scratch_fd, int family, int type, struct sda_opt_defaults *d)
+{
+	learn(scratch_fd, family, type, 0, d);
+}
+
+void sda_sockopt_learn_map6(int scratch_fd, int type, struct sda_opt_defaults *d)
+{
+	learn(scratch_fd, AF_INET6, type, 1, d);
+}
+
+/* The option to set on an inherited IPv4 socket for an IPv6-level one of
+ * the app's, or NULL (none: leave it out). */
+static const struct sda_opt *twin(const struct sda_opt *o)
+{
+	const struct sda_map6_opt *m = sda_map6_opt_find(o->name);
+	long k;
+
+	if (o->level != IPPROTO_IPV6)
+		return o;
+	if (!m || m->v4name < 0 || (k = sda_opt_index(IPPROTO_IP, m->v4name)) < 0)
+		return NULL;
+	return &sda_opts[k];
 }
 
 static long first_int(const unsigned char *v)
@@ -103,19 +131,18 @@ static long first_int(const unsigned char *v)
 	return x;
 }
 
-size_t sda_sockopt_carry_set(int app_fd, const struct sda_opt_defaults *d, uint32_t set,
-			     int target_fd, int type, struct sda_opt_result *res, size_t cap)
+static size_t carry(int app_fd, const struct sda_opt_defaults *d, uint32_t set, int target_fd,
+		    int map6, struct sda_opt_result *res, size_t cap)
 {
 	size_t n = 0;
 
-	(void)type;
 	for (size_t i = 0; i < sda_n_opts; i++) {
-		const struct sda_opt *o = &sda_opts[i];
+		const struct sda_opt *o = &sda_opts[i], *t = map6 ? twin(o) : o;
 		unsigned char app[SDA_OPT_VALUE_MAX], unit[SDA_OPT_VALUE_MAX];
 		const unsigned char *def = d->v[i];
-		struct sda_opt_result r = { o, 0, 0, 0 };
+		struct sda_opt_result r = { o, t != o ? t : NULL, 0, 0, 0 };
 
-		if (!(set & d->known & (UINT32_C(1) << i)))
+		if (!(set & d->known & (UINT32_C(1) << i)) || !t)
 			continue;                 /* not set, or not on this kind of socket */
 		if (get(app_fd, o, app) < 0 || memcmp(app, def, o->len) == 0)
 			continue;                 /* not changed by the app */
@@ -125,7 +152,7 @@ size_t sda_sockopt_carry_set(int app_fd, const struct sda_opt_defaults *d, uint3
 			r.unit_value = r.app_value;
 			goto out;
 		}
-		if (get(target_fd, o, unit) < 0 || memcmp(app, unit, o->len) == 0)
+		if (get(target_fd, t, unit) < 0 || memcmp(app, unit, o->len) == 0)
 			r.action = 0;
 		else if (o->cls == SDA_OPT_FIXED ||
 			 (o->cls == SDA_OPT_UNIT && memcmp(unit, def, o->len) != 0))
@@ -138,7 +165,7 @@ size_t sda_sockopt_carry_set(int app_fd, const struct sda_opt_defaults *d, uint3
 				v /= 2;
 				memcpy(app, &v, sizeof(v));
 			}
-			r.action = setsockopt(target_fd, o->level, o->name, app, o->len) < 0 ? -errno : 1;
+			r.action = setsockopt(target_fd, t->level, t->name, app, o->len) < 0 ? -errno : 1;
 		}
 		r.unit_value = first_int(unit);
 out:
@@ -149,6 +176,20 @@ out:
 	return n;
 }
 
+size_t sda_sockopt_carry_set(int app_fd, const struct sda_opt_defaults *d, uint32_t set,
+			     int target_fd, int type, struct sda_opt_result *res, size_t cap)
+{
+	(void)type;
+	return carry(app_fd, d, set, target_fd, 0, res, cap);
+}
+
+size_t sda_sockopt_carry_set_map6(int app_fd, const struct sda_opt_defaults *d, uint32_t set,
+				  int target_fd, int type, struct sda_opt_result *res, size_t cap)
+{
+	(void)type;
+	return carry(app_fd, d, set, target_fd, 1, res, cap);
+}
+
 size_t sda_sockopt_carry(int app_fd, int scratch_fd, int target_fd, int family, int type,
 			 struct sda_opt_result *res, size_t cap)
 {
@@ -156,4 +197,13 @@ size_t sda_sockopt_carry(int app_fd, int scratch_fd, int target_fd, int family, 
 
 	sda_sockopt_learn(scratch_fd, family, type, &d);
 	return sda_sockopt_carry_set(app_fd, &d, ~UINT32_C(0), target_fd, type, res, cap);
+}
+
+size_t sda_sockopt_carry_map6(int app_fd, int scratch_fd, int target_fd, int type,
+			      struct sda_opt_result *res, size_t cap)
+{
+	struct sda_opt_defaults d;
+
+	sda_sockopt_learn_map6(scratch_fd, type, &d);
+	return sda_sockopt_carry_set_map6(app_fd, &d, ~UINT32_C(0), target_fd, type, res, cap);
 }

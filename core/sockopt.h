@@ -37,6 +37,8 @@ const char *sda_opt_class_name(enum sda_opt_class c);
 
 struct sda_opt_result {
 	const struct sda_opt *opt;
+	const struct sda_opt *as;     /* what was set on the inherited socket, when
+				       * not opt (a v4-mapped adoption: its IPv4 twin) */
 	long app_value;       /* first int of the app's value (for logs) */
 	long unit_value;      /* first int of the inherited socket's value */
 	int action;           /* 1 replayed, 0 nothing to do (same value, ignored),
@@ -71,5 +73,20 @@ size_t sda_sockopt_carry_set(int app_fd, const struct sda_opt_defaults *d, uint3
  * from scratch_fd (a fresh socket of the same family, type and protocol). */
 size_t sda_sockopt_carry(int app_fd, int scratch_fd, int target_fd, int family, int type,
 			 struct sda_opt_result *res, size_t cap);
+
+/* A v4-mapped adoption: the app's socket is AF_INET6, the inherited one
+ * AF_INET (core/map6.h).  The app may have set IPv4-level options on its
+ * IPv6 socket too (for its IPv4 traffic, which is all it has), so the
+ * defaults are learnt for both levels (from a fresh AF_INET6 socket), and
+ * each table option is carried as above, the IPv6-level ones onto their
+ * IPv4 twins (sda_map6_opts[]: IPV6_TCLASS as IP_TOS, IPV6_RECVPKTINFO as
+ * IP_PKTINFO, IPV6_MTU_DISCOVER as IP_MTU_DISCOVER; the result's `as`).
+ * IPV6_V6ONLY has none and is left out: off, it is what a v4-mapped socket
+ * is; on, the bind never matched (the kernel refuses it). */
+void sda_sockopt_learn_map6(int scratch_fd, int type, struct sda_opt_defaults *d);
+size_t sda_sockopt_carry_set_map6(int app_fd, const struct sda_opt_defaults *d, uint32_t set,
+				  int target_fd, int type, struct sda_opt_result *res, size_t cap);
+size_t sda_sockopt_carry_map6(int app_fd, int scratch_fd, int target_fd, int type,
+			      struct sda_opt_result *res, size_t cap);
 
 #endif

@@ -5,19 +5,30 @@
  * answered by sda_registry_match() and by a brute-force linear oracle of the
  * documented precedence (design.md §3, registry.h):
  *
- *   0. port 0 (inet) and unnamed unix addresses never match;
- *   1. map: the bind address is in SDADOPT_MAP -> the first usable entry
+ *   0. port 0 (inet) and unnamed unix addresses never match; nor does a
+ *      v4-mapped bind (::ffff:a.b.c.d) from a V6ONLY socket (the kernel
+ *      refuses it);
+ *   1. map: the bind address is in SDADOPT_MAP, in its own form or else in
+ *      its other one (a.b.c.d <-> ::ffff:a.b.c.d) -> the first usable entry
  *      (LISTEN_FDS order) with that name, a matching type and a family the
  *      app's socket can hold (below); no such entry -> fall through;
- *   2. exact: same family, address, port/path, type;
+ *   2. exact: same family, address, port/path, type (a v4-mapped bind: an
+ *      entry it can hold); then, for a v4-mapped bind, the AF_INET entry of
+ *      its IPv4 address;
  *   3. wildcard: (inet, want not itself a wildcard) an entry on the
- *      wildcard of the same family, same port and type;
+ *      wildcard of the same family, same port and type (a v4-mapped bind:
+ *      not V6ONLY); then, for a v4-mapped bind of a.b.c.d other than
+ *      0.0.0.0, an AF_INET6 [::ffff:0.0.0.0] entry, then AF_INET 0.0.0.0;
  *   4. dual-stack: an AF_INET want, an AF_INET6 [::] entry (scope 0), not
- *      V6ONLY, same port and type;
- *   5. with SDA_POLICY_PORT: an inet entry of the same port and type, of
- *      the want's own family, else (IPv4 want) a dual-stack IPv6 one.
- * A family the app's socket can hold: its own, or for an IPv4 bind an IPv6
- * socket that is not V6ONLY (never IPv6 on IPv4, nor IPv4 on V6ONLY).
+ *      V6ONLY, same port and type; or an AF_INET6 [::] want from a socket
+ *      that is not V6ONLY, an AF_INET 0.0.0.0 entry;
+ *   5. with SDA_POLICY_PORT: an inet entry of the same port and type that
+ *      the app's socket can hold, of the want's own family, else the other.
+ * A family the app's socket can hold: for a bind that asks for IPv4 (AF_INET,
+ * or v4-mapped AF_INET6) an AF_INET entry or an AF_INET6 one that is not
+ * V6ONLY; for another AF_INET6 bind an AF_INET6 entry, and for [::] from a
+ * socket that is not V6ONLY an AF_INET one too.  (Never plain IPv6 on IPv4,
+ * nor IPv4 on V6ONLY.)
  * Type 0 means any type.  Among several candidates of rules 2-4 the one with
  * the lowest (type, fd) wins: "binds get the lowest fd" (the shim's warning
  * about duplicate addresses promises it).  An IPv6 scope id only names
@@ -27,8 +38,9 @@
  * find_inode, find_path_inode and same_port against linear scans;
  * re-indexing after entries change; sda_registry_init() == alloc + index.
  *
- * Input: u8 n (1 + n % 64), u8 mapmask, u8 policy, n x 6 entry bytes, then
- * 6 bytes per query (up to 64).  See gen_entry() and gen_want(). */
+ * Input: u8 n (1 + n % 64), u8 mapmask, u8 policy (bit 0: SDA_POLICY_PORT;
+ * bits 1-2: two more map entries), n x 6 entry bytes, then 6 bytes per query
+ * (up to 64).  See gen_entry() and gen_want(). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -56,6 +68,8 @@ static const char *const name_pool[] = { "web", "api", "unknown", "", "web" };
 static const char *const map_pool[] = {
 	"127.0.0.1:80=web", "0.0.0.0:443=api", "[::]:80=api",       "/run/a.sock=web",
 	"@x=api",           "[::1]:8080=web",  "10.0.0.1:53=unknown", "127.0.0.2:80=nothere",
+	/* v4-mapped forms (policy bits 1, 2) */
+	"[::ffff:127.0.0.1]:8080=api", "[::ffff:10.0.0.1]:443=web",
 };
 static const int type_pool[] = { SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET };
 
@@ -115,7 +129,8 @@ static void gen_entry(struct fz *f, struct sda_sock *s, size_t i)
 	}
 }
 
-static int gen_want(struct fz *f, struct sda_addr *w, int *type, dev_t *dev, ino_t *ino)
+static int gen_want(struct fz *f, struct sda_addr *w, int *type, unsigned *flags, dev_t *dev,
+		    ino_t *ino)
 {
 	uint8_t w0 = fz_u8(f), w1 = fz_u8(f), w2 = fz_u8(f), w3 = fz_u8(f), w4 = fz_u8(f),
 		w5 = fz_u8(f);
@@ -134,6 +149,7 @@ static int gen_want(struct fz *f, struct sda_addr *w, int *type, dev_t *dev, ino
 			w->scope_id = 7;              /* a scope on any address */
 	}
 	*type = w4 % 4 == 0 ? 0 : type_pool[w4 % 4 - 1];
+	*flags = w0 & 0x40 ? SDA_BIND_V6ONLY : 0;
 	*dev = 1 + (w5 & 1);
 	*ino = (w5 & 0x80) ? 100 + ((w5 >> 1) & 3) : 1 + ((w5 >> 1) & 7);
 	return 0;
@@ -180,9 +196,34 @@ static int type_ok(const struct sda_sock *s, int type)
 	return type == 0 || s->type == type;
 }
 
-static int family_fits(int family, const struct sda_sock *s)
+/* The IPv4 address a v4-mapped one stands for. */
+static int mapped(const struct sda_addr *a, struct sda_addr *v4)
 {
-	return s->family == family || (family == AF_INET && s->family == AF_INET6 && !s->v6only);
+	static const unsigned char pre[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (a->family != AF_INET6 || memcmp(a->ip, pre, 12))
+		return 0;
+	memset(v4, 0, sizeof(*v4));
+	v4->family = AF_INET;
+	v4->port = a->port;
+	memcpy(v4->ip, a->ip + 12, 4);
+	return 1;
+}
+
+struct q {
+	const struct sda_addr *w;
+	unsigned flags;
+	int is_mapped;        /* then v4 is its IPv4 form */
+	struct sda_addr v4;
+	int asks_v4;          /* AF_INET, or v4-mapped */
+	int v4_too;           /* [::] from a socket that is not V6ONLY */
+};
+
+static int family_fits(const struct q *q, const struct sda_sock *s)
+{
+	if (q->asks_v4)
+		return s->family == AF_INET || (s->family == AF_INET6 && !s->v6only);
+	return s->family == q->w->family || (q->v4_too && s->family == AF_INET);
 }
 
 /* lowest (type, fd) */
@@ -191,21 +232,40 @@ static int better(const struct sda_sock *a, const struct sda_sock *b)
 	return a->type != b->type ? a->type < b->type : a->fd < b->fd;
 }
 
-enum cls { C_EXACT, C_WILD, C_DUAL };
+enum cls { C_EXACT, C_EXACT4, C_WILD, C_WILD_M, C_WILD4, C_DUAL, C_DUAL6, C_END };
 
-static int in_class(const struct sda_sock *s, const struct sda_addr *w, int type, enum cls c)
+static int wild_port(const struct sda_sock *s, int family, uint16_t port)
 {
+	return s->family == family && is_any(&s->addr) && s->addr.port == port &&
+	       s->addr.scope_id == 0;
+}
+
+static int in_class(const struct sda_sock *s, const struct q *q, int type, enum cls c)
+{
+	static const unsigned char m0[16] = { [10] = 0xff, [11] = 0xff };
+	const struct sda_addr *w = q->w;
+
 	if (!s->usable || !type_ok(s, type))
 		return 0;
 	switch (c) {
 	case C_EXACT:
-		return same_addr(&s->addr, w);
+		return same_addr(&s->addr, w) && (!q->is_mapped || family_fits(q, s));
+	case C_EXACT4:
+		return q->is_mapped && same_addr(&s->addr, &q->v4);
 	case C_WILD:
 		return s->family == w->family && is_inet(w->family) && !is_any(w) &&
-		       is_any(&s->addr) && s->addr.port == w->port && s->addr.scope_id == 0;
+		       wild_port(s, w->family, w->port) && (!q->is_mapped || !s->v6only);
+	case C_WILD_M:
+		return q->is_mapped && !is_any(&q->v4) && s->family == AF_INET6 &&
+		       !memcmp(s->addr.ip, m0, 16) && s->addr.port == w->port && !s->v6only;
+	case C_WILD4:
+		return q->is_mapped && !is_any(&q->v4) && wild_port(s, AF_INET, w->port);
 	case C_DUAL:
-		return w->family == AF_INET && s->family == AF_INET6 && is_any(&s->addr) &&
-		       s->addr.port == w->port && s->addr.scope_id == 0 && !s->v6only;
+		return w->family == AF_INET && wild_port(s, AF_INET6, w->port) && !s->v6only;
+	case C_DUAL6:
+		return q->v4_too && wild_port(s, AF_INET, w->port);
+	case C_END:
+		break;
 	}
 	return 0;
 }
@@ -217,51 +277,73 @@ struct expect {
 };
 
 static void oracle(const struct sda_registry *r, const struct sda_map *map, int policy,
-		   const struct sda_addr *w, int type, struct expect *x)
+		   const struct q *q, int type, struct expect *x)
 {
+	const struct sda_addr *w = q->w;
+	struct sda_addr forms[2];
+	int nforms = 0;
+
 	x->best = -ENOENT;
 	x->how = SDA_MATCH_NONE;
 	if (is_inet(w->family) && w->port == 0)
 		return;
 	if (w->family == AF_UNIX && w->plen == 0)
 		return;
-	for (size_t m = 0; map && m < map->n; m++) {
-		if (!same_addr(&map->e[m].addr, w))
-			continue;
-		for (size_t i = 0; i < r->n; i++) {
-			const struct sda_sock *s = &r->e[i];
-
-			if (s->usable && strcmp(s->name, map->e[m].name) == 0 && type_ok(s, type) &&
-			    family_fits(w->family, s)) {
-				x->best = (long)i;
-				x->how = SDA_MATCH_MAP;
-				return;
-			}
-		}
-		break;
+	if (q->is_mapped && (q->flags & SDA_BIND_V6ONLY))
+		return;
+	/* the map: the want's own form, then its other one */
+	forms[nforms++] = *w;
+	if (q->is_mapped)
+		forms[nforms++] = q->v4;
+	if (w->family == AF_INET) {
+		memset(&forms[1], 0, sizeof(forms[1]));
+		forms[1].family = AF_INET6;
+		forms[1].port = w->port;
+		forms[1].ip[10] = forms[1].ip[11] = 0xff;
+		memcpy(forms[1].ip + 12, w->ip, 4);
+		nforms = 2;
 	}
-	for (enum cls c = C_EXACT; c <= C_DUAL; c++) {
+	for (int f = 0; f < nforms; f++)
+		for (size_t m = 0; map && m < map->n; m++) {
+			if (!same_addr(&map->e[m].addr, &forms[f]))
+				continue;
+			for (size_t i = 0; i < r->n; i++) {
+				const struct sda_sock *s = &r->e[i];
+
+				if (s->usable && strcmp(s->name, map->e[m].name) == 0 &&
+				    type_ok(s, type) && family_fits(q, s)) {
+					x->best = (long)i;
+					x->how = SDA_MATCH_MAP;
+					return;
+				}
+			}
+			break;
+		}
+	for (enum cls c = C_EXACT; c < C_END; c++) {
 		long b = -1;
 
 		for (size_t i = 0; i < r->n; i++)
-			if (in_class(&r->e[i], w, type, c) && (b < 0 || better(&r->e[i], &r->e[b])))
+			if (in_class(&r->e[i], q, type, c) && (b < 0 || better(&r->e[i], &r->e[b])))
 				b = (long)i;
 		if (b >= 0) {
 			x->best = b;
-			x->how = c == C_EXACT ? SDA_MATCH_EXACT : c == C_WILD ? SDA_MATCH_WILDCARD :
-						SDA_MATCH_DUALSTACK;
+			x->how = c <= C_EXACT4 ? SDA_MATCH_EXACT : c <= C_WILD4 ? SDA_MATCH_WILDCARD :
+						 SDA_MATCH_DUALSTACK;
 			return;
 		}
 	}
 	if (policy == SDA_POLICY_PORT && is_inet(w->family)) {
-		for (int pass = 0; pass < (w->family == AF_INET ? 2 : 1); pass++) {
-			int fam = pass == 0 ? w->family : AF_INET6;
+		int other = w->family == AF_INET ? AF_INET6 : AF_INET;
+		int passes = w->family == AF_INET || q->is_mapped || q->v4_too ? 2 : 1;
+
+		for (int pass = 0; pass < passes; pass++) {
+			int fam = pass == 0 ? w->family : other;
 
 			for (size_t i = 0; i < r->n; i++) {
 				const struct sda_sock *s = &r->e[i];
 
 				if (s->usable && s->family == fam && s->addr.port == w->port &&
-				    type_ok(s, type) && family_fits(w->family, s)) {
+				    type_ok(s, type) && family_fits(q, s)) {
 					x->best = -1;
 					x->how = SDA_MATCH_PORT;
 					x->any_family = fam;
@@ -279,23 +361,35 @@ static const char *fmt(const struct sda_addr *a, char *buf)
 }
 
 static void check_query(const struct sda_registry *r, const struct sda_map *map, int policy,
-			const struct sda_addr *w, int type)
+			const struct sda_addr *w, int type, unsigned flags)
 {
 	struct expect x = { 0 };
 	enum sda_how how = (enum sda_how)99;
-	long got = sda_registry_match(r, w, type, &how);
-	long got2 = sda_registry_match(r, w, type, NULL);
+	long got = sda_registry_match_bind(r, w, type, flags, &how);
+	long got2 = sda_registry_match_bind(r, w, type, flags, NULL);
 	char b1[200];
 	const char *check;
+	struct q q = { .w = w, .flags = flags };
 
-	oracle(r, map, policy, w, type, &x);
+	q.is_mapped = mapped(w, &q.v4);
+	q.asks_v4 = w->family == AF_INET || q.is_mapped;
+	q.v4_too = w->family == AF_INET6 && !(flags & SDA_BIND_V6ONLY) && is_any(w);
+	if (!flags)
+		FZ_CHECK("registry-match-flags", got == sda_registry_match(r, w, type, NULL),
+			 "match_bind(flags 0) and match differ");
+	/* flags only take candidates away: the shim's cheap first pass (flags 0) never misses */
+	if (got >= 0)
+		FZ_CHECK("registry-match-flags", sda_registry_match(r, w, type, NULL) >= 0,
+			 "a match with flags %u, none without", flags);
+	oracle(r, map, policy, &q, type, &x);
+	check = q.is_mapped || q.v4_too ? "registry-v4-mapped" : NULL;
 	FZ_CHECK("registry-how-null", got == got2, "match with how=NULL differs");
 	/* the O(1) pre-check: a clear port bit is a certain miss */
 	if (is_inet(w->family) && !sda_registry_port_used(r, w->port))
 		FZ_CHECK("registry-ports", got < 0 && x.how == SDA_MATCH_NONE,
 			 "port %u not in the bitmap, yet match %ld / oracle %s", w->port, got,
 			 sda_how_name(x.how));
-	check = x.how == SDA_MATCH_MAP ? "registry-map" :
+	check = check ? check : x.how == SDA_MATCH_MAP ? "registry-map" :
 		x.how == SDA_MATCH_DUALSTACK ? "registry-dualstack" :
 		x.how == SDA_MATCH_PORT ? "registry-port" :
 		w->family == AF_INET6 && w->scope_id && !linklocal(w) ? "registry-scope" :
@@ -324,7 +418,7 @@ static void check_query(const struct sda_registry *r, const struct sda_map *map,
 	else
 		FZ_CHECK(check,
 			 r->e[got].family == x.any_family && r->e[got].addr.port == w->port &&
-				 type_ok(&r->e[got], type) && family_fits(w->family, &r->e[got]),
+				 type_ok(&r->e[got], type) && family_fits(&q, &r->e[got]),
 			 "match(%s type %d) [port] = entry %ld: wrong port, type or family",
 			 fmt(w, b1), type, got);
 }
@@ -371,6 +465,7 @@ static void check_lookups(const struct sda_registry *r, const struct sda_addr *w
 struct query {
 	struct sda_addr w;
 	int type;
+	unsigned flags;
 	dev_t dev;
 	ino_t ino;
 };
@@ -384,12 +479,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct query q[64];
 	size_t n = 1 + fz_u8(&f) % MAXN, nq = 0, nerrs;
 	uint8_t mapmask = fz_u8(&f), flip = 0;
-	int policy = fz_u8(&f) & 1 ? SDA_POLICY_PORT : SDA_POLICY_EXACT;
+	uint8_t pol = fz_u8(&f);
+	int policy = pol & 1 ? SDA_POLICY_PORT : SDA_POLICY_EXACT;
 	char mapstr[512] = "";
 	struct sda_sock *copy;
 
-	for (int k = 0; k < 8; k++)
-		if (mapmask & (1u << k)) {
+	for (int k = 0; k < 10; k++)
+		if (k < 8 ? mapmask & (1u << k) : pol & (1u << (k - 7))) {
 			if (*mapstr)
 				strcat(mapstr, ",");
 			strcat(mapstr, map_pool[k]);
@@ -407,7 +503,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r.policy = policy;
 	sda_registry_index(&r);
 	while (nq < 64 && f.n >= 6) {
-		gen_want(&f, &q[nq].w, &q[nq].type, &q[nq].dev, &q[nq].ino);
+		gen_want(&f, &q[nq].w, &q[nq].type, &q[nq].flags, &q[nq].dev, &q[nq].ino);
 		nq++;
 	}
 	flip = nq ? (uint8_t)q[0].w.port : 0;
@@ -428,10 +524,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			enum sda_how h1, h2;
 			long a, b;
 
-			check_query(&r, &map, policy, &q[k].w, q[k].type);
+			check_query(&r, &map, policy, &q[k].w, q[k].type, q[k].flags);
 			check_lookups(&r, &q[k].w, q[k].type, q[k].dev, q[k].ino);
-			a = sda_registry_match(&r, &q[k].w, q[k].type, &h1);
-			b = sda_registry_match(&r2, &q[k].w, q[k].type, &h2);
+			a = sda_registry_match_bind(&r, &q[k].w, q[k].type, q[k].flags, &h1);
+			b = sda_registry_match_bind(&r2, &q[k].w, q[k].type, q[k].flags, &h2);
 			FZ_CHECK("registry-init", a == b && h1 == h2,
 				 "registry_init and alloc+index disagree: %ld/%d vs %ld/%d", a, (int)h1,
 				 b, (int)h2);

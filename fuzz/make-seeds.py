@@ -116,8 +116,8 @@ def ent(fam, typ, port=0, ip=0, unix=0, ino=0, name=0, usable=True, v6only=False
     return bytes([e0(fam, typ, usable, v6only), port, ip, unix, ino, name])
 
 
-def want(fam, port=0, ip=0, unix=0, typ=0, inode=0, anyscope=False):
-    return bytes([fam | (0x80 if anyscope else 0), port, ip, unix, typ, inode])
+def want(fam, port=0, ip=0, unix=0, typ=0, inode=0, anyscope=False, v6only=False):
+    return bytes([fam | (0x80 if anyscope else 0) | (0x40 if v6only else 0), port, ip, unix, typ, inode])
 
 
 def registry(name, ents, wants, mapmask=0, policy=0):
@@ -159,6 +159,28 @@ registry("policy-port",
 registry("unusable",
          [ent(FI, TS, 0, 1, usable=False), ent(FI, TS, 0, 1), ent(F6, TS, 0, 0, usable=False)],
          [want(0, 0, 1, typ=1), want(0, 0, 1, typ=1, inode=3)])
+
+# v4-mapped binds (v6 ip 2=::ffff:127.0.0.1 5=::ffff:0.0.0.0; v4 ip 2=127.0.0.2): the
+# AF_INET socket of the IPv4 address (exact, wildcard), [::] not V6ONLY; a
+# V6ONLY app's mapped bind matches nothing; a dual-stack [::] bind onto 0.0.0.0
+registry("v4-mapped",
+         [ent(FI, TS, 0, 1), ent(FI, TS, 1, 0), ent(F6, TS, 2, 0, v6only=True), ent(FI, TS, 2, 0),
+          ent(F6, TD, 0, 0), ent(F6, TD, 1, 5)],
+         [want(1, 0, 2, typ=1), want(1, 1, 2, typ=1), want(1, 2, 2, typ=1), want(1, 0, 2, typ=1, v6only=True),
+          want(1, 1, 5, typ=1), want(1, 2, 0, typ=1), want(1, 1, 0, typ=1), want(1, 1, 0, typ=1, v6only=True),
+          want(1, 0, 2, typ=2), want(1, 1, 2, typ=2), want(1, 1, 2, typ=0, anyscope=True)])
+# the map in both forms (pool 8 [::ffff:127.0.0.1]:8080=api, 9 [::ffff:10.0.0.1]:443=web;
+# 0 127.0.0.1:80=web, 6 10.0.0.1:53=unknown), and the port policy
+registry("v4-mapped-map",
+         [ent(FI, TS, 2, 2, name=1), ent(FI, TS, 1, 3, name=0), ent(FI, TS, 0, 2, name=0),
+          ent(FI, TD, 3, 3, name=2)],
+         [want(1, 2, 2, typ=1), want(0, 2, 1, typ=1), want(0, 1, 3, typ=1), want(1, 0, 2, typ=1),
+          want(1, 3, 2, typ=2), want(1, 2, 2, typ=1, v6only=True)],
+         mapmask=0x41, policy=0x06)
+registry("v4-mapped-port",
+         [ent(FI, TS, 2, 2), ent(F6, TS, 0, 1, v6only=True), ent(F6, TS, 1, 1)],
+         [want(1, 2, 2, typ=1), want(1, 0, 2, typ=1), want(1, 1, 2, typ=1), want(1, 2, 0, typ=1),
+          want(1, 2, 1, typ=1)], policy=1)
 
 # ---- level ----
 for i, v in enumerate([b"", b"info", b"DEBUG", b"Warn", b"warning", b"err", b"error", b"off", b"none",

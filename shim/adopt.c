@@ -37,11 +37,11 @@ static int miss(int fd, const struct sda_addr *want)
 }
 
 /* Which entry serves a bind of `want` on fd (of `type`), or -1. */
-static long find(const struct sda_addr *want, int type, enum sda_how *how)
+static long find(const struct sda_addr *want, int type, unsigned bflags, enum sda_how *how)
 {
 	const struct sda_registry *reg = &sda_inh.reg;
 	struct stat st;
-	long i = sda_registry_match(reg, want, type, how);
+	long i = sda_registry_match_bind(reg, want, type, bflags, how);
 
 	if (i < 0 && want->family == AF_UNIX && !want->abstract && sda_inh.have_unix_paths &&
 	    stat(want->path, &st) == 0 && S_ISSOCK(st.st_mode)) {
@@ -58,7 +58,8 @@ int sda_adopt(int fd, const struct sockaddr *sa, socklen_t len)
 {
 	const struct sda_registry *reg = &sda_inh.reg;
 	sigset_t mask;
-	int saved = errno, cloexec, fl, type, r, xlate;
+	int saved = errno, cloexec, fl, type, r, xlate, map6, pktinfo6 = 0;
+	unsigned bflags = 0;
 	struct sda_carry carry;
 	struct sda_addr want;
 	const struct sda_sock *s;
@@ -88,7 +89,16 @@ int sda_adopt(int fd, const struct sockaddr *sa, socklen_t len)
 		errno = saved;
 		return 0;                        /* the real bind() reports it */
 	}
-	if ((i = find(&want, type, &how)) < 0) {
+	if (want.family == AF_INET6) {
+		int v6only = 0;
+		socklen_t l = sizeof(v6only);
+
+		/* a V6ONLY socket: a v4-mapped bind is EINVAL (the real bind()
+		 * says so) and [::] asks for IPv6 only */
+		if (getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &l) == 0 && v6only)
+			bflags |= SDA_BIND_V6ONLY;
+	}
+	if ((i = find(&want, type, bflags, &how)) < 0) {
 		errno = saved;
 		return (r = sda_strict_bypass(fd, &want, type)) ? r : miss(fd, &want);
 	}
@@ -96,7 +106,7 @@ int sda_adopt(int fd, const struct sockaddr *sa, socklen_t len)
 	if (get_opt(fd, SO_PROTOCOL) != s->protocol) {
 		sda_addr_format(&want, a, sizeof(a));
 		sda_debug("bind(%d, %s): inherited fd %d has another protocol, binding natively",
-			  fd, a, s->fd);
+			  fd, a, sda_inherited_no(s));
 		errno = saved;
 		return 0;
 	}
@@ -104,7 +114,10 @@ int sda_adopt(int fd, const struct sockaddr *sa, socklen_t len)
 	cloexec = fcntl(fd, F_GETFD);
 	fl = fcntl(fd, F_GETFL);
 	sda_lock(&mask);                         /* s->fd may move (dup2 onto it) */
-	sda_carry_opts(fd, want.family, type, s->protocol, s->fd, &carry);
+	/* an IPv6 program on an IPv4 socket: a v4-mapped bind, or [::] by the
+	 * dual-stack rule (which serves its IPv4 traffic) */
+	map6 = want.family == AF_INET6 && s->family == AF_INET;
+	sda_carry_opts(fd, want.family, type, s->protocol, s->fd, map6, &carry);
 	r = SDA_REAL(dup3)(s->fd, fd, cloexec > 0 && (cloexec & FD_CLOEXEC) ? O_CLOEXEC : 0);
 	if (r >= 0)
 		atomic_fetch_add(&sda_inh.adoptions[i], 1);
@@ -120,7 +133,7 @@ int sda_adopt(int fd, const struct sockaddr *sa, socklen_t len)
 	sda_addr_format(&want, a, sizeof(a));
 	if (r < 0) {
 		sda_warn("bind(%d, %s): cannot adopt inherited fd %d: dup3: %s; binding natively",
-			 fd, a, s->fd, strerrorname_np(errno));
+			 fd, a, sda_inherited_no(s), strerrorname_np(errno));
 		errno = saved;
 		return 0;
 	}
@@ -131,17 +144,21 @@ int sda_adopt(int fd, const struct sockaddr *sa, socklen_t len)
 	xlate = (want.family == AF_INET && s->family == AF_INET6) ||
 		(want.family == AF_INET6 && s->family == AF_INET6 && !s->v6only &&
 		 carry.v6only_asked);
-	sda_fd_set(fd, SDA_FD_ADOPTED | (xlate ? SDA_FD_XLATE : 0) |
-		       (s->listening ? SDA_FD_LISTENS : 0));
+	pktinfo6 = map6 && carry.pktinfo6;
+	sda_fd_set(fd, SDA_FD_ADOPTED | (xlate ? SDA_FD_XLATE : 0) | (map6 ? SDA_FD_MAP6 : 0) |
+		       (pktinfo6 ? SDA_FD_PKTINFO6 : 0) | (s->listening ? SDA_FD_LISTENS : 0));
 	if (sda_log_enabled(SDA_LOG_INFO)) {
 		sda_addr_format(&s->addr, b, sizeof(b));
 		sda_info("adopted inherited fd %d \"%s\" (%s %s) as fd %d for bind(%s) [%s%s]",
-			 s->fd, s->name, sda_type_name(s->family, s->type), b, fd, a,
-			 sda_how_name(how), xlate ? ", translating addresses to IPv4" : "");
+			 sda_inherited_no(s), s->name, sda_type_name(s->family, s->type), b, fd, a,
+			 sda_how_name(how), xlate ? ", translating addresses to IPv4" :
+					    map6 ? ", translating addresses to IPv4-mapped IPv6" : "");
 	}
 	sda_carry_log(fd, &carry);
 	if (xlate && !(sda_fd_flags(fd) & SDA_FD_XLATE))
 		sda_warn("fd %d is beyond the translation table: addresses on it stay IPv6", fd);
+	if (map6 && !(sda_fd_flags(fd) & SDA_FD_MAP6))
+		sda_warn("fd %d is beyond the translation table: addresses on it stay IPv4", fd);
 	errno = saved;
 	return 1;
 }

@@ -15,7 +15,7 @@
 /* The defaults of each kind of socket seen so far, learnt under the lock. */
 #define KINDS 8
 static struct kind {
-	int family, type, protocol;
+	int family, type, protocol, map6;
 	struct sda_opt_defaults d;
 } kinds[KINDS];
 static size_t n_kinds;
@@ -31,42 +31,46 @@ void sda_carry_note(int fd, int level, int name)
 
 /* Learn from a fresh socket: its options are the kernel's defaults.  A
  * socket that cannot be made leaves `known` empty: nothing is carried. */
-static void learn(int family, int type, int protocol, struct sda_opt_defaults *d)
+static void learn(int family, int type, int protocol, int map6, struct sda_opt_defaults *d)
 {
 	int scratch = SDA_REAL(socket)(family, type | SOCK_CLOEXEC, protocol);
 
 	memset(d, 0, sizeof(*d));
 	if (scratch < 0)
 		return;
-	sda_sockopt_learn(scratch, family, type, d);
+	if (map6)
+		sda_sockopt_learn_map6(scratch, type, d);
+	else
+		sda_sockopt_learn(scratch, family, type, d);
 	SDA_REAL(close)(scratch);
 }
 
-static const struct sda_opt_defaults *defaults(int family, int type, int protocol,
+static const struct sda_opt_defaults *defaults(int family, int type, int protocol, int map6,
 					       struct sda_opt_defaults *spare)
 {
 	for (size_t i = 0; i < n_kinds; i++)
 		if (kinds[i].family == family && kinds[i].type == type &&
-		    kinds[i].protocol == protocol)
+		    kinds[i].protocol == protocol && kinds[i].map6 == map6)
 			return &kinds[i].d;
 	if (n_kinds == KINDS) {            /* more kinds than that: learn each time */
-		learn(family, type, protocol, spare);
+		learn(family, type, protocol, map6, spare);
 		return spare;
 	}
-	learn(family, type, protocol, &kinds[n_kinds].d);
+	learn(family, type, protocol, map6, &kinds[n_kinds].d);
 	if (!kinds[n_kinds].d.known)
 		return &kinds[n_kinds].d;  /* not kept: try again next time */
 	kinds[n_kinds].family = family;
 	kinds[n_kinds].type = type;
 	kinds[n_kinds].protocol = protocol;
+	kinds[n_kinds].map6 = map6;
 	return &kinds[n_kinds++].d;
 }
 
-void sda_carry_opts(int app_fd, int family, int type, int protocol, int target_fd,
+void sda_carry_opts(int app_fd, int family, int type, int protocol, int target_fd, int map6,
 		    struct sda_carry *c)
 {
 	struct sda_opt_defaults spare;
-	const struct sda_opt_defaults *d = defaults(family, type, protocol, &spare);
+	const struct sda_opt_defaults *d = defaults(family, type, protocol, map6, &spare);
 	/* a socket made since activation had every setsockopt() noted; any other
 	 * (made before the constructor, received, dup()ed) may have any option */
 	uint32_t set = sda_fd_flags(app_fd) & SDA_FD_TRACKED ? sda_fd_opts(app_fd) : ~UINT32_C(0);
@@ -83,7 +87,12 @@ void sda_carry_opts(int app_fd, int family, int type, int protocol, int target_f
 			memcpy(&c->v6only_asked, d->v[v6], sizeof(int));
 		}
 	}
-	c->n = sda_sockopt_carry_set(app_fd, d, set, target_fd, type, c->res, SDA_OPTS_MAX);
+	c->n = map6 ? sda_sockopt_carry_set_map6(app_fd, d, set, target_fd, type, c->res, SDA_OPTS_MAX) :
+		      sda_sockopt_carry_set(app_fd, d, set, target_fd, type, c->res, SDA_OPTS_MAX);
+	c->pktinfo6 = 0;
+	for (size_t i = 0; map6 && i < c->n && i < SDA_OPTS_MAX; i++)
+		if (c->res[i].opt->level == IPPROTO_IPV6 && c->res[i].opt->name == IPV6_RECVPKTINFO)
+			c->pktinfo6 = c->res[i].app_value && c->res[i].action >= 0;
 }
 
 void sda_carry_log(int fd, const struct sda_carry *c)
@@ -94,7 +103,10 @@ void sda_carry_log(int fd, const struct sda_carry *c)
 		const struct sda_opt_result *o = &c->res[i];
 		const char *opt = o->opt->text;
 
-		if (o->action == 1)
+		if (o->action == 1 && o->as)
+			sda_debug("fd %d: carried %s=%ld over to the inherited IPv4 socket as %s", fd,
+				  opt, o->app_value, o->as->text);
+		else if (o->action == 1)
 			sda_debug("fd %d: carried %s=%ld over to the inherited socket", fd, opt,
 				  o->app_value);
 		else if (o->action == 2)

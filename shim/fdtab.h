@@ -17,6 +17,14 @@ enum {
 			      * setsockopt() on it went through the shim */
 	SDA_FD_LISTENS = 16, /* adopted, and the inherited socket listens: keep
 			      * its backlog */
+	SDA_FD_MAP6 = 32,    /* an IPv6 program's v4-mapped bind got an IPv4 socket:
+			      * addresses returned on it go AF_INET -> v4-mapped
+			      * AF_INET6, those it passes the other way, and its
+			      * IPv6-level options are decided by core/map6.h */
+	SDA_FD_PKTINFO6 = 64, /* with MAP6: the program asked IPV6_RECVPKTINFO; its
+			       * IP_PKTINFO messages are shown as IPV6_PKTINFO */
+	SDA_FD_MOVED = 128,  /* with SDA_FD_OWN: moved out of the program's way
+			      * once already (protect.c) */
 };
 
 /* Allocated once in the constructor when activated (NULL when inert), never

@@ -1,18 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /* The exported entry points.  Each is a one-line trampoline into the
- * mechanism of its own file (adopt.c, backlog.h, carry.c, protect.c,
+ * mechanism of its own file (adopt.c, backlog.h, carry.c, fdstore.c, protect.c,
  * pathguard.c, xlate.c, report.c, handdown.c) or straight to the real
  * function; no logic lives here beyond choosing which. */
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "adopt.h"
 #include "backlog.h"
 #include "carry.h"
+#include "fdstore.h"
 #include "fdtab.h"
 #include "handdown.h"
 #include "pathguard.h"
@@ -22,21 +25,34 @@
 #include "xlate.h"
 
 /* The address-returning calls share one shape: on a translated fd, let the
- * kernel write into a full-size buffer, then hand the app its AF_INET view.
+ * kernel write into a full-size buffer, then hand the app the view of its
+ * own family (AF_INET for XLATE, v4-mapped AF_INET6 for MAP6).
  * CALL(a, l) is the real call with the address arguments replaced. */
+#define SDA_FD_XLATES (SDA_FD_XLATE | SDA_FD_MAP6)
 #define XLATE_CALL(fd, addr, addrlen, CALL)                                     \
 	__extension__({                                                        \
 		struct sockaddr_storage ss_;                                   \
 		socklen_t sl_ = sizeof(ss_);                                   \
+		unsigned f_ = sda_fd_flags(fd);                                \
 		__typeof__(CALL(addr, addrlen)) r_;                            \
-		if (!(sda_fd_flags(fd) & SDA_FD_XLATE) || !(addr) || !(addrlen)) { \
+		if (!(f_ & SDA_FD_XLATES) || !(addr) || !(addrlen)) {          \
 			r_ = CALL(addr, addrlen);                              \
 		} else {                                                       \
 			r_ = CALL((struct sockaddr *)&ss_, &sl_);              \
 			if (r_ >= 0)                                           \
-				sda_xlate_out(addr, addrlen, &ss_, sl_);       \
+				sda_xlate_out(f_, addr, addrlen, &ss_, sl_);   \
 		}                                                              \
 		r_;                                                            \
+	})
+
+/* The calls that take an address from the app: on a MAP6 fd, the app's
+ * v4-mapped sockaddr_in6 goes to the IPv4 socket as a sockaddr_in. */
+#define DEST_CALL(fd, addr, addrlen, CALL)                                      \
+	__extension__({                                                        \
+		struct sockaddr_in in_;                                        \
+		(sda_fd_flags(fd) & SDA_FD_MAP6) && sda_map6_dest(addr, addrlen, &in_) ? \
+			CALL((const struct sockaddr *)&in_, (socklen_t)sizeof(in_)) : \
+			CALL(addr, addrlen);                                   \
 	})
 
 SDA_EXPORT int socket(int domain, int type, int protocol)
@@ -50,10 +66,30 @@ SDA_EXPORT int socket(int domain, int type, int protocol)
 
 SDA_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
+	if (__builtin_expect(level == IPPROTO_IPV6 && (sda_fd_flags(fd) & SDA_FD_MAP6), 0))
+		return sda_map6_setsockopt(fd, name, val, len);
 	int r = SDA_REAL(setsockopt)(fd, level, name, val, len);
 
 	if (r == 0)
 		sda_carry_note(fd, level, name);
+	return r;
+}
+
+/* On a MAP6 fd: IPv6-level options as decided by core/map6.h, and the
+ * family the program believes in. */
+SDA_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	if (__builtin_expect(!(sda_fd_flags(fd) & SDA_FD_MAP6), 1))
+		return SDA_REAL(getsockopt)(fd, level, name, val, len);
+	if (level == IPPROTO_IPV6)
+		return sda_map6_getsockopt(fd, name, val, len);
+	int r = SDA_REAL(getsockopt)(fd, level, name, val, len);
+
+	if (r == 0 && level == SOL_SOCKET && name == SO_DOMAIN && val && len && *len >= sizeof(int)) {
+		int v = AF_INET6;
+
+		memcpy(val, &v, sizeof(v));
+	}
 	return r;
 }
 
@@ -72,7 +108,13 @@ SDA_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 
 SDA_EXPORT int listen(int fd, int backlog)
 {
-	return sda_keeps_backlog(fd) ? 0 : SDA_REAL(listen)(fd, backlog);
+	if (sda_keeps_backlog(fd))
+		return 0;
+	int r = SDA_REAL(listen)(fd, backlog);
+
+	if (r == 0)
+		sda_fdstore_listened(fd);
+	return r;
 }
 
 /* The hot one: one table load, no lock, no allocation, no dlsym. */
@@ -82,7 +124,7 @@ SDA_EXPORT int close(int fd)
 
 	if (__builtin_expect(f != 0, 0)) {
 		if (f & SDA_FD_OWN)
-			return 0;
+			return sda_own_close(fd);
 		sda_fd_set(fd, 0);
 	}
 	return sda_real.close ? sda_real.close(fd) : (int)syscall(SYS_close, fd);
@@ -134,12 +176,13 @@ SDA_EXPORT int remove(const char *path)
 }
 
 /* accept()/accept4(): a connection accepted on a translated listener is
- * itself v4-mapped, so it inherits the listener's translation. */
+ * itself v4-mapped (XLATE) or IPv4 (MAP6), so it inherits the listener's
+ * translation. */
 static int accepted(int lfd, int fd)
 {
 	sda_serving();
 	if (fd >= 0)
-		sda_fd_fresh(fd, sda_fd_flags(lfd) & SDA_FD_XLATE);
+		sda_fd_fresh(fd, sda_fd_flags(lfd) & SDA_FD_XLATES);
 	return fd;
 }
 
@@ -185,10 +228,13 @@ SDA_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 	struct sockaddr_storage ss;
 	void *name;
 	socklen_t applen;
+	unsigned f = sda_fd_flags(fd);
 	ssize_t r;
 
 	sda_serving();
-	if (!(sda_fd_flags(fd) & SDA_FD_XLATE) || !msg || !msg->msg_name)
+	if (__builtin_expect(f & SDA_FD_MAP6, 0) && msg)
+		return sda_map6_recvmsg(fd, f, msg, flags);
+	if (!(f & SDA_FD_XLATE) || !msg || !msg->msg_name)
 		return SDA_REAL(recvmsg)(fd, msg, flags);
 	name = msg->msg_name;
 	applen = msg->msg_namelen;
@@ -198,7 +244,7 @@ SDA_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 	if (r >= 0) {
 		socklen_t sl = msg->msg_namelen;
 
-		sda_xlate_out(name, &applen, &ss, sl);
+		sda_xlate_out(f, name, &applen, &ss, sl);
 		msg->msg_namelen = applen;
 	} else {
 		msg->msg_namelen = applen;
@@ -206,6 +252,29 @@ SDA_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 	msg->msg_name = name;
 	return r;
 }
+
+/* The app's addresses on a MAP6 fd (a UDP server answering its clients). */
+#define ST(a, l) SDA_REAL(sendto)(fd, buf, n, flags, a, l)
+SDA_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *addr,
+			  socklen_t len)
+{
+	return DEST_CALL(fd, addr, len, ST);
+}
+#undef ST
+
+SDA_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	if (__builtin_expect(!(sda_fd_flags(fd) & SDA_FD_MAP6), 1) || !msg)
+		return SDA_REAL(sendmsg)(fd, msg, flags);
+	return sda_map6_sendmsg(fd, msg, flags);
+}
+
+#define CON(a, l) SDA_REAL(connect)(fd, a, l)
+SDA_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	return DEST_CALL(fd, addr, len, CON);
+}
+#undef CON
 
 /* exec: one path for every variant.  The environment a variant would use
  * (its envp, or environ) gets the LISTEN_* entries back when the activated

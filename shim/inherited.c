@@ -137,7 +137,7 @@ static void probe_all(void)
 		struct sda_sock *s = &reg->e[i];
 		const char *name = s->name;
 		enum sda_name_kind k = sda_name_kind(name);
-		int fd = s->fd;
+		int fd = s->fd, no = sda_inherited_no(s);
 
 		if (s->why) {
 			/* found closed at start-up: why and err are set already */
@@ -149,17 +149,17 @@ static void probe_all(void)
 			sda_probe(fd, s);
 		}
 		if (!s->usable) {
-			if (sda_log_run_next(&ignored, fd))
-				sda_warn("ignoring inherited fd %d \"%s\": %s%s%s", fd, name, s->why,
+			if (sda_log_run_next(&ignored, no))
+				sda_warn("ignoring inherited fd %d \"%s\": %s%s%s", no, name, s->why,
 					 s->err ? ": " : "", s->err ? strerrorname_np(s->err) : "");
 			sda_own_del(fd);
 			continue;
 		}
 		if (s->family == AF_UNIX && !s->addr.abstract)
 			h->have_unix_paths = 1;
-		if (sda_log_enabled(SDA_LOG_DEBUG) && sda_log_run_next(&seen, fd)) {
+		if (sda_log_enabled(SDA_LOG_DEBUG) && sda_log_run_next(&seen, no)) {
 			sda_addr_format(&s->addr, a, sizeof(a));
-			sda_debug("inherited fd %d \"%s\": %s %s%s%s", fd, name,
+			sda_debug("inherited fd %d \"%s\": %s %s%s%s", no, name,
 				  sda_type_name(s->family, s->type), a,
 				  s->family == AF_INET6 && !s->v6only ? " (dual-stack)" : "",
 				  s->type != SOCK_DGRAM && s->listening ? ", listening" : "");
@@ -184,11 +184,11 @@ static void probe_all(void)
 		const struct sda_sock *p = &reg->e[reg->by_key[k - 1]], *s = &reg->e[reg->by_key[k]];
 
 		if (p->type == s->type && sda_addr_cmp(&p->addr, &s->addr) == 0 &&
-		    sda_log_run_next(&twice, s->fd)) {
+		    sda_log_run_next(&twice, sda_inherited_no(s))) {
 			sda_addr_format(&s->addr, a, sizeof(a));
 			sda_warn("inherited fds %d and %d both serve %s %s; binds get fd %d",
-				 p->fd, s->fd, sda_type_name(s->family, s->type), a,
-				 p->fd < s->fd ? p->fd : s->fd);
+				 sda_inherited_no(p), sda_inherited_no(s), sda_type_name(s->family, s->type), a,
+				 sda_inherited_no(p) < sda_inherited_no(s) ? sda_inherited_no(p) : sda_inherited_no(s));
 		}
 	}
 	sda_log_run_end(&twice, SDA_LOG_WARNING, "inherited fds that serve an address another one serves", NULL);

@@ -33,6 +33,13 @@ struct sda_inherited {
 };
 extern struct sda_inherited sda_inh;
 
+/* The number an inherited socket is known by in logs: the fd the activator
+ * passed it as (3 + its index), wherever the shim's copy has moved since. */
+static inline int sda_inherited_no(const struct sda_sock *s)
+{
+	return SDA_LISTEN_FDS_START + (int)(s - sda_inh.reg.e);
+}
+
 /* Constructor: take the parsed environment (ownership of its names), make
  * the inherited fds (and the log's fd, if >= 0) CLOEXEC and protected;
  * listen_env: the original "LISTEN_...=" strings (for an exec that hands

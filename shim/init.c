@@ -16,6 +16,7 @@
 #include "arena.h"
 #include "config.h"
 #include "env.h"
+#include "fdstore.h"
 #include "log.h"
 #include "inherited.h"
 #include "lock.h"
@@ -45,7 +46,7 @@ static int self_pidfdid(uint64_t *id)
  * it (the first of duplicates wins, as getenv()'s). */
 struct vars {
 	const char *listen_pid, *listen_pidfdid, *listen_fds, *listen_fdnames;
-	const char *log, *map, *match, *strict, *journal;
+	const char *log, *map, *match, *strict, *journal, *fdstore;
 	const char *listen_env[4];      /* whole "LISTEN_...=" strings, for exec */
 };
 
@@ -94,6 +95,7 @@ static void read_vars(struct vars *v)
 			first(&v->map, value(e, "SDADOPT_MAP", 11));
 			first(&v->match, value(e, "SDADOPT_MATCH", 13));
 			first(&v->strict, value(e, "SDADOPT_STRICT", 14));
+			first(&v->fdstore, value(e, "SDADOPT_FDSTORE", 15));
 		} else if (e[0] == 'J') {
 			first(&v->journal, value(e, "JOURNAL_STREAM", 14));
 		}
@@ -167,6 +169,11 @@ __attribute__((constructor)) static void sda_init(void)
 	 * resolves its real function on first use */
 	sda_real_resolve_close();
 	read_vars(&vars);
+	/* SDADOPT_FDSTORE: read whether activated or not (the first start of a
+	 * service that uses the fd store has nothing to adopt yet); a process
+	 * without it pays nothing more */
+	if (vars.fdstore && !getauxval(AT_SECURE))
+		sda_fdstore_configure();
 	in.listen_pid = vars.listen_pid;
 	/* not activated, or running setuid: do nothing at all */
 	if (!in.listen_pid || getauxval(AT_SECURE))

@@ -25,6 +25,6 @@ int sda_keeps_path(int dirfd, const char *path, int flags)
 	if (i < 0)
 		return 0;
 	sda_debug("kept %s: it is inherited fd %d's socket path, owned by the activator",
-		  path, sda_inh.reg.e[i].fd);
+		  path, sda_inherited_no(&sda_inh.reg.e[i]));
 	return 1;
 }

@@ -6,6 +6,8 @@
 #include <linux/close_range.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "arena.h"
@@ -53,6 +55,83 @@ void sda_own_del(int fd)
 		}
 }
 
+/* Where moved fds go: far from the low numbers a program sweeps (close
+ * every fd from 3 up, dup2 onto them), from just below the soft
+ * RLIMIT_NOFILE downward.  The top is at most HIGH_TOP, so that the kernel's
+ * fd table (which fork copies) stays small under a huge limit. */
+#define HIGH_TOP 4096
+#define HIGH_TRIES 64
+static int high_next;                   /* next number to try; 0: not set */
+
+static int dup_high(int fd)
+{
+	struct rlimit rl;
+	int r;
+
+	if (!high_next) {
+		high_next = HIGH_TOP - 1;
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+		    rl.rlim_cur < (rlim_t)HIGH_TOP)
+			high_next = (int)rl.rlim_cur - 1;
+	}
+	for (int i = 0; i < HIGH_TRIES && high_next >= SDA_LISTEN_FDS_START; i++) {
+		r = fcntl(fd, F_DUPFD_CLOEXEC, high_next);
+		if (r >= 0) {
+			if (r <= high_next)
+				high_next = r - 1;
+			return r;
+		}
+		if (errno != EMFILE && errno != EINVAL)
+			return -1;
+		high_next--;                     /* taken up to the limit: lower */
+	}
+	errno = EMFILE;
+	return -1;
+}
+
+/* Move our own fd `fd` to a high free number (the old number stays open
+ * until the caller closes or replaces it); call with the lock held.
+ * Returns the new number, or -1 (then fd stays where it is). */
+static int move_own(int fd, const char *why)
+{
+	struct sda_registry *reg = &sda_inh.reg;
+	int nfd = dup_high(fd);
+
+	if (nfd < 0) {
+		sda_warn("cannot move inherited fd %d out of the program's way (%s): %s; keeping it",
+			 fd, why, strerrorname_np(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < reg->n; i++)
+		if (reg->e[i].fd == fd)
+			reg->e[i].fd = nfd;
+	if (sda_log_fd() == fd)
+		sda_log_set_fd(nfd);
+	sda_own_del(fd);
+	sda_own_add(nfd);
+	sda_fd_set(nfd, SDA_FD_OWN | SDA_FD_MOVED);
+	sda_debug("moved inherited fd %d to %d: the program %s", fd, nfd, why);
+	return nfd;
+}
+
+static int close_real(int fd)
+{
+	return sda_real.close ? sda_real.close(fd) : (int)syscall(SYS_close, fd);
+}
+
+int sda_own_close(int fd)
+{
+	sigset_t mask;
+	int saved = errno;
+
+	sda_lock(&mask);
+	if ((sda_fd_flags(fd) & SDA_FD_OWN) && move_own(fd, "closes it") >= 0)
+		(void)close_real(fd);
+	sda_unlock(&mask);
+	errno = saved;
+	return 0;
+}
+
 static int close_range_real(unsigned lo, unsigned hi, int flags)
 {
 	int (*cr)(unsigned, unsigned, int) = SDA_REAL_OR_NULL(close_range);
@@ -86,6 +165,17 @@ int sda_close_span(unsigned first, unsigned last, int flags)
 	if (!sda_activated() || (flags & CLOSE_RANGE_CLOEXEC) || first > last)
 		return close_range_real(first, last, flags);
 	sda_lock(&mask);
+	/* ours in the range move up once, and their numbers close with the
+	 * rest; where they land in the range too, it closes around them (a
+	 * moved fd goes to the end of own[]: the next one slides into i) */
+	for (size_t i = 0; i < n_own;) {
+		int o = own[i];
+
+		if ((unsigned)o >= first && (unsigned)o <= last &&
+		    !(sda_fd_flags(o) & SDA_FD_MOVED) && move_own(o, "closes a range of fds over it") >= 0)
+			continue;
+		i++;
+	}
 	for (size_t i = 0; i < n_own; i++) {
 		unsigned o = (unsigned)own[i];
 
@@ -110,27 +200,6 @@ int sda_close_span(unsigned first, unsigned last, int flags)
 	return r;
 }
 
-/* Move our own fd `fd` to a free number; call with the lock held. */
-static void move_own(int fd)
-{
-	struct sda_registry *reg = &sda_inh.reg;
-	int nfd = fcntl(fd, F_DUPFD_CLOEXEC, SDA_LISTEN_FDS_START);
-
-	if (nfd < 0) {
-		sda_warn("cannot move inherited fd %d out of the way of dup2: %s", fd,
-			 strerrorname_np(errno));
-		return;
-	}
-	for (size_t i = 0; i < reg->n; i++)
-		if (reg->e[i].fd == fd)
-			reg->e[i].fd = nfd;
-	if (sda_log_fd() == fd)
-		sda_log_set_fd(nfd);
-	sda_own_del(fd);
-	sda_own_add(nfd);
-	sda_debug("moved inherited fd %d to %d: the program dup2()s onto it", fd, nfd);
-}
-
 void sda_before_dup_onto(int oldfd, int newfd)
 {
 	sigset_t mask;
@@ -141,14 +210,15 @@ void sda_before_dup_onto(int oldfd, int newfd)
 
 	sda_lock(&mask);
 	if (sda_fd_flags(newfd) & SDA_FD_OWN)
-		move_own(newfd);
+		(void)move_own(newfd, "dup2()s onto it");
 	sda_unlock(&mask);
 	errno = saved;
 }
 
 void sda_after_dup_onto(int oldfd, int newfd)
 {
-	unsigned f = sda_fd_flags(oldfd) & (SDA_FD_ADOPTED | SDA_FD_XLATE | SDA_FD_LISTENS);
+	unsigned f = sda_fd_flags(oldfd) &
+		     (SDA_FD_ADOPTED | SDA_FD_XLATE | SDA_FD_LISTENS | SDA_FD_MAP6 | SDA_FD_PKTINFO6);
 
 	if (f || sda_fd_flags(newfd))
 		sda_fd_set(newfd, f);

@@ -14,6 +14,7 @@
 #define SDA_REAL_FUNCS(X)                                                              \
 	X(int, socket, (int, int, int))                                                \
 	X(int, setsockopt, (int, int, int, const void *, socklen_t))                   \
+	X(int, getsockopt, (int, int, int, void *, socklen_t *))                       \
 	X(int, bind, (int, const struct sockaddr *, socklen_t))                        \
 	X(int, listen, (int, int))                                                     \
 	X(int, close, (int))                                                           \
@@ -30,6 +31,9 @@
 	X(int, getpeername, (int, struct sockaddr *, socklen_t *))                     \
 	X(ssize_t, recvfrom, (int, void *, size_t, int, struct sockaddr *, socklen_t *)) \
 	X(ssize_t, recvmsg, (int, struct msghdr *, int))                               \
+	X(ssize_t, sendto, (int, const void *, size_t, int, const struct sockaddr *, socklen_t)) \
+	X(ssize_t, sendmsg, (int, const struct msghdr *, int))                         \
+	X(int, connect, (int, const struct sockaddr *, socklen_t))                     \
 	X(int, execve, (const char *, char *const[], char *const[]))                   \
 	X(int, execvpe, (const char *, char *const[], char *const[]))                  \
 	X(int, fexecve, (int, char *const[], char *const[]))

@@ -54,11 +54,11 @@ void sda_report(const char *when)
 	for (size_t i = 0; i < reg->n; i++) {
 		const struct sda_sock *s = &reg->e[i];
 
-		if (!s->usable || atomic_load(&sda_inh.adoptions[i]) || !sda_log_run_next(&run, s->fd))
+		if (!s->usable || atomic_load(&sda_inh.adoptions[i]) || !sda_log_run_next(&run, sda_inherited_no(s)))
 			continue;
 		sda_addr_format(&s->addr, a, sizeof(a));
 		sda_log(level(), "inherited fd %d \"%s\" (%s %s) was never adopted %s: no bind() asked for "
-			"its address (see SDADOPT_MAP, SDADOPT_MATCH=port)", s->fd, s->name,
+			"its address (see SDADOPT_MAP, SDADOPT_MATCH=port)", sda_inherited_no(s), s->name,
 			sda_type_name(s->family, s->type), a, when);
 	}
 	sda_log_run_end(&run, level(), "inherited fds were never adopted", when);

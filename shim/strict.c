@@ -22,7 +22,7 @@ int sda_strict_bypass(int fd, const struct sda_addr *want, int type)
 	sda_addr_format(want, a, sizeof(a));
 	sda_addr_format(&reg->e[i].addr, b, sizeof(b));
 	sda_err("bind(%d, %s) would bypass inherited fd %d \"%s\" (%s %s); failing it with "
-		"EADDRINUSE (SDADOPT_STRICT)", fd, a, reg->e[i].fd, reg->e[i].name,
+		"EADDRINUSE (SDADOPT_STRICT)", fd, a, sda_inherited_no(&reg->e[i]), reg->e[i].name,
 		sda_type_name(reg->e[i].family, reg->e[i].type), b);
 	return -EADDRINUSE;
 }

@@ -47,7 +47,8 @@
  *                       type=pktinfo|other|none cmsglen=C dst=A ifindex=I
  *                       sender=S; then sent rc=R err=E
  *   connect-reply    receive one datagram (recvfrom), connect() to the
- *                    sender, answer with send() and disconnect (AF_UNSPEC)
+ *                    sender, answer with send() and disconnect (AF_UNSPEC;
+ *                    a socket bound to port 0 loses its port with it)
  *                    -> connected rc=R err=E peer=A
  *   close            -> closed fd=N rc=R
  *   daemon METHOD    double fork; the grandchild closes every fd >= 3 with
@@ -71,6 +72,10 @@
  *   loaded           is libsdadopt mapped in this process? -> loaded sdadopt=0|1
  *   open-close       open /dev/null, close it, and check the fd is gone
  *                    -> openclose fd=N still_open=0|1
+ *   sweep N          varnish's child: close every fd 3..N, put /dev/null on
+ *                    each number that was open, then check that the next
+ *                    ten close() fail with EBADF
+ *                    -> sweep upto=N nulled=K ebadf=E (E of 10 failed so)
  *   workers N        prefork: N worker processes each run all the remaining
  *                    steps (their lines end in " worker=K"); the parent
  *                    waits for them -> workers-end n=N ok=K (exited 0)
@@ -826,6 +831,24 @@ int main(int argc, char **argv)
 		} else if (!strcmp(s, "chdir") && arg) {
 			say("chdir rc=%d", chdir(arg));
 			i++;
+		} else if (!strcmp(s, "sweep") && arg) {
+			int upto = atoi(arg), nulled = 0, ebadf = 0;
+
+			i++;
+			for (int fd = 3; fd <= upto; fd++) {
+				if (fd == 0 || close(fd) != 0)
+					continue;
+				int null = open("/dev/null", O_RDWR);
+
+				if (null >= 0 && null != fd) {
+					dup2(null, fd);
+					close(null);
+				}
+				nulled++;
+			}
+			for (int fd = upto + 1; fd <= upto + 10; fd++)
+				ebadf += close(fd) == -1 && errno == EBADF;
+			say("sweep upto=%d nulled=%d ebadf=%d", upto, nulled, ebadf);
 		} else if (!strcmp(s, "open-close")) {
 			int fd = open("/dev/null", O_RDONLY);
 			close(fd);

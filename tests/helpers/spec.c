@@ -110,6 +110,16 @@ static const struct spec_sockopt sockopts[] = {
 	{ "fastopen", "TCP_FASTOPEN", IPPROTO_TCP, TCP_FASTOPEN },
 	{ "pktinfo", "IP_PKTINFO", IPPROTO_IP, IP_PKTINFO },
 	{ "mtu_discover", "IP_MTU_DISCOVER", IPPROTO_IP, IP_MTU_DISCOVER },
+	/* IPv6-level ones, and their IPv4 twins (v4-mapped adoption) */
+	{ "tclass", "IPV6_TCLASS", IPPROTO_IPV6, IPV6_TCLASS },
+	{ "tos", "IP_TOS", IPPROTO_IP, IP_TOS },
+	{ "recvpktinfo", "IPV6_RECVPKTINFO", IPPROTO_IPV6, IPV6_RECVPKTINFO },
+	{ "unicast_hops", "IPV6_UNICAST_HOPS", IPPROTO_IPV6, IPV6_UNICAST_HOPS },
+	{ "ttl", "IP_TTL", IPPROTO_IP, IP_TTL },
+	{ "recvtclass", "IPV6_RECVTCLASS", IPPROTO_IPV6, IPV6_RECVTCLASS },
+	{ "mtu_discover6", "IPV6_MTU_DISCOVER", IPPROTO_IPV6, IPV6_MTU_DISCOVER },
+	{ "mcast_if6", "IPV6_MULTICAST_IF", IPPROTO_IPV6, IPV6_MULTICAST_IF },
+	{ "domain", "SO_DOMAIN", SOL_SOCKET, SO_DOMAIN },
 };
 
 const struct spec_sockopt *spec_sockopt_find(const char *name)

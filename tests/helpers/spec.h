@@ -9,7 +9,9 @@
  * followed by optional ",KEY=VALUE" options: backlog=N, and socket options
  * set before bind(), in the order given: v6only=0|1, reuseaddr=, reuseport=,
  * keepalive=, rcvbuf=, sndbuf=, nodelay=, keepidle=, defer_accept=,
- * fastopen=, pktinfo= (integer values; see spec_sockopt_find). */
+ * fastopen=, pktinfo=, mtu_discover=, tclass=, tos=, recvpktinfo=,
+ * unicast_hops=, ttl=, recvtclass=, mtu_discover6=, mcast_if6= (integer
+ * values; see spec_sockopt_find; "domain" is SO_DOMAIN, for getopt). */
 #ifndef SDA_TEST_SPEC_H
 #define SDA_TEST_SPEC_H
 

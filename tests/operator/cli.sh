@@ -66,19 +66,19 @@ st=$(SDADOPT_SHIM=$T/none.so status_of sda "$T/out" "$T/err" -- touch "$T/ran")
 check "SDADOPT_SHIM to a missing file -> 69" test "$st" = 69
 check "... names SDADOPT_SHIM" has "$T/err" "SDADOPT_SHIM=$T/none.so"
 # a launcher copied away from any build or install finds no shim
-mkdir -p "$T/lonely/scripts"
-cp "$SDA_LAUNCHER" "$T/lonely/scripts/sdadopt"
+mkdir -p "$T/lonely/launcher"
+cp "$SDA_LAUNCHER" "$T/lonely/launcher/sdadopt"
 st=0
-(unset SDADOPT_SHIM; timeout 30 bash "$T/lonely/scripts/sdadopt" -- true) >"$T/out" 2>"$T/err" || st=$?
+(unset SDADOPT_SHIM; timeout "$BACKSTOP" "$T/lonely/launcher/sdadopt" -- true) >"$T/out" 2>"$T/err" || st=$?
 check "no shim anywhere -> 69" test "$st" = 69
 check "... suggests --shim" has "$T/err" "--shim"
-# the development tree's default: ../build/shim/libsdadopt.so
-mkdir -p "$T/lonely/build/shim"
-cp "$SDA_SHIM" "$T/lonely/build/shim/libsdadopt.so"
+# the build tree's default: BUILD/launcher/sdadopt preloads BUILD/shim/libsdadopt.so
+mkdir -p "$T/lonely/shim"
+cp "$SDA_SHIM" "$T/lonely/shim/libsdadopt.so"
 st=0
-(unset SDADOPT_SHIM; timeout 30 bash "$T/lonely/scripts/sdadopt" -- sh -c 'echo "$LD_PRELOAD"') >"$T/out" 2>"$T/err" || st=$?
-check "source tree: ../build/shim/libsdadopt.so is the default" \
-	test "$st:$(cat "$T/out")" = "0:$T/lonely/build/shim/libsdadopt.so"
+(unset SDADOPT_SHIM; timeout "$BACKSTOP" "$T/lonely/launcher/sdadopt" -- sh -c 'echo "$LD_PRELOAD"') >"$T/out" 2>"$T/err" || st=$?
+check "build tree: ../shim/libsdadopt.so is the default" \
+	test "$st:$(cat "$T/out")" = "0:$T/lonely/shim/libsdadopt.so"
 
 # command not found / not executable
 st=$(status_of sda "$T/out" "$T/err" "${S[@]}" -- sdadopt-no-such-command-$$)
@@ -102,7 +102,7 @@ check "COMMAND without -- works too" test "$st" = 7
 st=$(status_of sda "$T/out" "$T/err" "${S[@]}" --log=debug --match=port -- sh -c 'echo "$SDADOPT_LOG $SDADOPT_MATCH"')
 check "--opt=value form" test "$st:$(cat "$T/out")" = "0:debug port"
 # in place: the program has the launcher's pid (what LISTEN_PID needs)
-timeout 30 bash -c 'echo $$ >"$1"; exec bash "$2" --shim "$3" -- sh -c "echo \$\$ >\"\$1\"" sh "$4"' \
+timeout "$BACKSTOP" bash -c 'echo $$ >"$1"; exec "$2" --shim "$3" -- sh -c "echo \$\$ >\"\$1\"" sh "$4"' \
 	x "$T/p1" "$SDA_LAUNCHER" "$SDA_SHIM" "$T/p2" </dev/null >/dev/null 2>&1 || true
 check "exec keeps the pid of the launcher" test -s "$T/p1" -a "$(cat "$T/p1")" = "$(cat "$T/p2" 2>/dev/null)"
 

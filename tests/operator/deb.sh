@@ -20,11 +20,12 @@ check "configure with -DCMAKE_INSTALL_PREFIX=/usr" test "$st" = 0
 libdir=$(sed -n 's/^CMAKE_INSTALL_LIBDIR:PATH=//p' "$B/CMakeCache.txt")
 check "CMAKE_INSTALL_LIBDIR is the multiarch lib/$ma" test "$libdir" = "lib/$ma"
 st=0
-timeout 150 "$CMAKE" --build "$B" -j2 >"$T/build.log" 2>&1 || st=$?
+# (a build is cut off only when it stops printing: see run_progressing)
+run_progressing 300 "$T/build.log" "$CMAKE" --build "$B" -j2 || st=$?
 check "build" test "$st" = 0
 ((st == 0)) || { show "$T/build.log"; finish; }
 st=0
-(cd "$B" && timeout 120 "$CPACK" -G DEB) >"$T/cpack.log" 2>&1 || st=$?
+run_progressing 300 "$T/cpack.log" env -C "$B" "$CPACK" -G DEB || st=$?
 debs=("$B"/sdadopt_*.deb)
 check "cpack -G DEB makes sdadopt_VERSION_ARCH.deb" test "$st" = 0 -a -f "${debs[0]}"
 ((st == 0)) && [[ -f ${debs[0]} ]] || { show "$T/cpack.log"; finish; }
@@ -66,7 +67,7 @@ check "no test helper or fuzz binary packaged" eval '! grep -qE "sda-(activate|t
 R=$T/root
 dpkg-deb -x "$deb" "$R"
 L=$R/usr/bin/sdadopt
-check "the launcher has the installed shim path in it" grep -qF "'/usr/lib/$ma/sdadopt/libsdadopt.so'" "$L"
+check "the launcher has the installed shim path in it" grep -aqF "/usr/lib/$ma/sdadopt/libsdadopt.so" "$L"
 check "no placeholder left in the launcher" eval '! grep -qE "@SDADOPT_[A-Z_]+@" "$L"'
 check "installed --version: sdadopt $SDA_VERSION" test "$("$L" --version)" = "sdadopt $SDA_VERSION"
 "$L" --help >"$T/help" 2>&1 || true
@@ -90,7 +91,7 @@ for _ in 1 2 3; do
 		>"$T/demo.out" 2>"$T/demo.err" </dev/null &
 	pid=$!
 	_bg+=("$pid")
-	if until_ok 20 eval 'has "$T/demo.err" "adopted inherited fd 3" || ! kill -0 $pid 2>/dev/null'; then
+	if until_ok 60 eval 'has "$T/demo.err" "adopted inherited fd 3" || ! kill -0 $pid 2>/dev/null'; then
 		has "$T/demo.err" "adopted inherited fd 3" && break
 	fi
 	kill "$pid" 2>/dev/null || true
@@ -99,7 +100,7 @@ done
 check "demo: http.server adopted the socket (the shim's line)" \
 	has "$T/demo.err" "adopted inherited fd 3 \"web\" (tcp 127.0.0.1:$P)"
 if kill -0 "$pid" 2>/dev/null; then
-	body=$(curl -s --max-time 10 "http://127.0.0.1:$P/") || true
+	body=$(curl -s --max-time 60 "http://127.0.0.1:$P/") || true
 	check "demo: curl gets the page through the adopted socket" test "$body" = "hello from the installed sdadopt"
 	ino3=$(inode_of_fd "$pid" 3)
 	found=0

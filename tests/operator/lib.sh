@@ -66,12 +66,43 @@ free_port() {
 	return 1
 }
 
-# sda OUT ERR ARG...: run the source launcher (30 s at most); returns its status
+# Time: no check may fail because the machine is slow.  A wait polls for
+# its event (until_ok) with a generous bound; a run of a small program is
+# cut off only by a backstop (BACKSTOP seconds, status 124) far above what
+# it takes on any machine; a long job (a build) only when its output has
+# stopped growing (run_progressing).
+BACKSTOP=120
+# sda OUT ERR ARG...: run the source launcher (BACKSTOP s at most); returns its status
 sda() {
 	local out=$1 err=$2
 	shift 2
 	local st=0
-	timeout -k 5 30 bash "$SDA_LAUNCHER" "$@" >"$out" 2>"$err" </dev/null || st=$?
+	timeout -k 5 "$BACKSTOP" "$SDA_LAUNCHER" "$@" >"$out" 2>"$err" </dev/null || st=$?
+	return "$st"
+}
+# run_progressing SECS LOG CMD...: run CMD (stdin /dev/null, stdout and
+# stderr to LOG) in a session of its own; kill it with everything it started
+# when LOG has not grown for SECS seconds (it hangs), however long it runs
+# while it makes progress.  Returns CMD's status, 124 when killed.
+run_progressing() {
+	local secs=$1 log=$2 pid size=-1 now last=$SECONDS st=0
+	shift 2
+	setsid "$@" >"$log" 2>&1 </dev/null &
+	pid=$!
+	_bg+=("$pid")
+	while kill -0 "$pid" 2>/dev/null; do
+		now=$(stat -c %s "$log" 2>/dev/null) || now=0
+		if [[ $now != "$size" ]]; then
+			size=$now last=$SECONDS
+		elif ((SECONDS - last >= secs)); then
+			echo "run_progressing: no output for ${secs}s from: $*" >>"$log"
+			kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+			wait "$pid" 2>/dev/null || true
+			return 124
+		fi
+		sleep 0.2
+	done
+	wait "$pid" || st=$?
 	return "$st"
 }
 # status_of COMMAND...: print the exit status

@@ -25,11 +25,12 @@ check "configure with -DCMAKE_INSTALL_PREFIX=/usr" test "$st" = 0
 check "configure warns about nothing" hasnt "$T/configure.log" "CMake Warning"
 has "$T/configure.log" "CMake Warning" && show "$T/configure.log"
 st=0
-timeout 150 "$CMAKE" --build "$B" -j2 >"$T/build.log" 2>&1 || st=$?
+# (a build is cut off only when it stops printing: see run_progressing)
+run_progressing 300 "$T/build.log" "$CMAKE" --build "$B" -j2 || st=$?
 check "build" test "$st" = 0
 ((st == 0)) || { show "$T/build.log"; finish; }
 st=0
-(cd "$B" && timeout 120 "$CPACK" -G DEB) >"$T/cpack.log" 2>&1 || st=$?
+run_progressing 300 "$T/cpack.log" env -C "$B" "$CPACK" -G DEB || st=$?
 debs=("$B"/sdadopt_*.deb)
 check "cpack -G DEB makes a .deb" test "$st" = 0 -a -f "${debs[0]}"
 ((st == 0)) && [[ -f ${debs[0]} ]] || { show "$T/cpack.log"; finish; }
@@ -40,7 +41,7 @@ deb=${debs[0]}
 # package overrides is neither shown nor counted by --fail-on (so no
 # --show-overrides, which would count it); an unused override is an I: tag.
 st=0
-timeout 90 lintian --no-cfg --display-info --pedantic --tag-display-limit 0 \
+timeout 600 lintian --no-cfg --display-info --pedantic --tag-display-limit 0 \
 	--fail-on error,warning,info,pedantic \
 	"$deb" >"$T/lintian.out" 2>"$T/lintian.err" || st=$?
 grep -vE '^N: |^N:$' "$T/lintian.out" >"$T/tags" || true

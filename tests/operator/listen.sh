@@ -6,7 +6,7 @@
 # and the shim's "adopted" line.  No connection is made: the default
 # activator starts the program at once.
 source "$(dirname "$0")/lib.sh"
-need perl systemd-socket-activate
+need systemd-socket-activate
 TS=$SDA_TESTSERVER
 S=(--shim "$SDA_SHIM")
 
@@ -81,11 +81,12 @@ check "two --listen: fd 3 is web, fd 4 is admin" \
 
 # the address is taken: 71, the program does not run
 P=$(free_port)
-timeout 20 /usr/bin/python3 -c 'import socket,sys,time
-s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); print("up", flush=True); time.sleep(15)' "$P" >"$T/holder" &
+# (the holder runs until it is killed below; the timeout is a backstop)
+timeout "$BACKSTOP" /usr/bin/python3 -c 'import socket,sys,time
+s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); print("up", flush=True); time.sleep(3600)' "$P" >"$T/holder" &
 holder=$!
 _bg+=("$holder")
-until_ok 10 port_listening "$P" || true
+check "the holder listens on $P" until_ok 60 port_listening "$P"
 st=$(status_of sda "$T/out" "$T/err" "${S[@]}" --listen "127.0.0.1:$P" -- touch "$T/ran")
 check "--listen on a taken address -> 71" test "$st" = 71
 check "... with the bind error" has "$T/err" "bind: Address already in use"
@@ -94,12 +95,23 @@ kill "$holder" 2>/dev/null || true
 
 # --activator ssa: starts the program at the first connection
 P=$(free_port)
-timeout -k 5 30 bash "$SDA_LAUNCHER" "${S[@]}" --activator ssa --listen "127.0.0.1:$P" --fdname web -- \
+timeout -k 5 "$BACKSTOP" "$SDA_LAUNCHER" "${S[@]}" --activator ssa --listen "127.0.0.1:$P" --fdname web -- \
 	"$TS" bind "tcp:127.0.0.1:$P" listen 16 fds >"$T/out" 2>"$T/err" </dev/null &
 ssa=$!
 _bg+=("$ssa")
-if until_ok 15 port_listening "$P"; then
-	sleep 0.3
+# waits_for_connection PID: the child of PID (timeout; the launcher execs
+# systemd-socket-activate in place) is systemd-socket-activate, asleep in
+# its wait for a first connection
+waits_for_connection() {
+	local c
+	c=$(cat /proc/"$1"/task/*/children 2>/dev/null | awk '{ print $1; exit }')
+	[[ -n $c && $(readlink "/proc/$c/exe" 2>/dev/null) == */systemd-socket-activate ]] &&
+		[[ $(sed 's/^.*) //' "/proc/$c/stat" 2>/dev/null | cut -d' ' -f1) == S ]] &&
+		grep -qE 'poll|select' "/proc/$c/wchan" 2>/dev/null
+}
+if until_ok 60 port_listening "$P"; then
+	# not "after a while": it is blocked waiting, so it can start nothing
+	check "ssa: systemd-socket-activate waits for the first connection" until_ok 60 waits_for_connection "$ssa"
 	check "ssa: the program has not started before a connection" hasnt "$T/out" "bound"
 	exec 7<>"/dev/tcp/127.0.0.1/$P" || true
 	exec 7<&- 7>&-
@@ -115,12 +127,22 @@ else
 fi
 # ssa passes the environment through -E
 P=$(free_port)
-SDADOPT_OP_MARK=kept timeout -k 5 30 bash "$SDA_LAUNCHER" "${S[@]}" --activator ssa --datagram --listen "127.0.0.1:$P" -- \
+SDADOPT_OP_MARK=kept timeout -k 5 "$BACKSTOP" "$SDA_LAUNCHER" "${S[@]}" --activator ssa --datagram --listen "127.0.0.1:$P" -- \
 	sh -c 'echo "mark=$SDADOPT_OP_MARK"' >"$T/out" 2>"$T/err" </dev/null &
 ssa=$!
 _bg+=("$ssa")
-sleep 0.5
-for _ in 1 2 3 4 5; do echo x >"/dev/udp/127.0.0.1/$P" 2>/dev/null || true; sleep 0.2; kill -0 "$ssa" 2>/dev/null || break; done
+# once the socket is bound, one datagram waits in it for the activator
+udp_bound() {
+	local hex
+	hex=$(printf '%04X' "$1")
+	awk -v h="$hex" 'FNR > 1 { split($2, a, ":"); if (a[length(a)] == h) f = 1 } END { exit !f }' \
+		/proc/net/udp /proc/net/udp6
+}
+if until_ok 60 udp_bound "$P"; then
+	echo x >"/dev/udp/127.0.0.1/$P" || true
+else
+	bad "ssa --datagram: systemd-socket-activate never bound udp $P"
+fi
 wait "$ssa" || true
 check "ssa: the environment reaches the program" has "$T/out" "mark=kept"
 
@@ -128,13 +150,13 @@ check "ssa: the environment reaches the program" has "$T/out" "mark=kept"
 # inherited sockets pass through, in front of --listen ones
 need "$SDA_ACTIVATE"
 P=$(free_port)
-timeout -k 5 40 "$SDA_ACTIVATE" --no-preload --timeout 30 --name fromsystemd --listen tcp:127.0.0.1:0 -- \
-	bash "$SDA_LAUNCHER" "${S[@]}" --listen "127.0.0.1:$P" --fdname extra -- \
+timeout -k 5 "$((BACKSTOP + 10))" "$SDA_ACTIVATE" --no-preload --timeout "$BACKSTOP" --name fromsystemd --listen tcp:127.0.0.1:0 -- \
+	"$SDA_LAUNCHER" "${S[@]}" --listen "127.0.0.1:$P" --fdname extra -- \
 	"$TS" bind 'tcp:127.0.0.1:{port0}' listen 16 bind "tcp:127.0.0.1:$P" listen 16 >"$T/out" 2>"$T/err" </dev/null || true
 check "inherited from the activator: fd 3 adopted" has "$T/err" "adopted inherited fd 3 \"fromsystemd\""
 check "and the --listen socket follows as fd 4" has "$T/err" "adopted inherited fd 4 \"extra\" (tcp 127.0.0.1:$P)"
-timeout -k 5 40 "$SDA_ACTIVATE" --no-preload --timeout 30 --name fromsystemd --listen tcp:127.0.0.1:0 -- \
-	bash "$SDA_LAUNCHER" "${S[@]}" -- "$TS" bind 'tcp:127.0.0.1:{port0}' listen 16 >"$T/out" 2>"$T/err" </dev/null || true
+timeout -k 5 "$((BACKSTOP + 10))" "$SDA_ACTIVATE" --no-preload --timeout "$BACKSTOP" --name fromsystemd --listen tcp:127.0.0.1:0 -- \
+	"$SDA_LAUNCHER" "${S[@]}" -- "$TS" bind 'tcp:127.0.0.1:{port0}' listen 16 >"$T/out" 2>"$T/err" </dev/null || true
 check "ExecStart=sdadopt -- server: the server adopts (same pid)" has "$T/err" "adopted inherited fd 3 \"fromsystemd\""
 
 finish

@@ -35,7 +35,7 @@ done
 check "sdadopt.1: SDADOPT_SHIM documented" has "$T/sdadopt.1.txt" "SDADOPT_SHIM"
 
 # every option the launcher's --help lists is in sdadopt(1), and the reverse
-bash "$SDA_LAUNCHER" --help >"$T/help"
+"$SDA_LAUNCHER" --help >"$T/help"
 sed -n '/^Options:/,/^Before running/p' "$T/help" | grep -oE -- '(^|[ ,])--[a-z][a-z-]+' | sed 's/^[ ,]//' | sort -u >"$T/help.opts"
 grep -oE -- '(^|[ [|])--[a-z][a-z-]+' "$T/sdadopt.1.txt" | sed 's/^[ [|]//' | sort -u >"$T/man.opts"
 missing=$(comm -23 "$T/help.opts" "$T/man.opts" | tr '\n' ' ')

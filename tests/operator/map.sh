@@ -3,7 +3,6 @@
 # SDADOPT_MAP through the real shim: each malformed entry gives exactly one
 # warning that quotes it; the good entries still apply ([map] adoption).
 source "$(dirname "$0")/lib.sh"
-need perl
 TS=$SDA_TESTSERVER
 S=(--shim "$SDA_SHIM")
 

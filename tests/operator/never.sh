@@ -3,7 +3,6 @@
 # The never-adopted report: a server that binds nothing adoptable gets a
 # warning when it starts serving (its first accept) and one at exit.
 source "$(dirname "$0")/lib.sh"
-need perl
 S=(--shim "$SDA_SHIM")
 cat >"$T/server.py" <<'PY'
 import socket, sys

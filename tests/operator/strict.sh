@@ -4,7 +4,6 @@
 # or family fails with EADDRINUSE and the error line; without it, the same
 # bind succeeds natively.  Never-adopted sockets become errors.
 source "$(dirname "$0")/lib.sh"
-need perl
 TS=$SDA_TESTSERVER
 S=(--shim "$SDA_SHIM")
 ipv6_loopback || { bad "no IPv6 loopback (::1): the test binds [::1] and 127.0.0.1 on one port"; finish; }

@@ -58,29 +58,49 @@ printf '#!%s\n' "$T/static" >"$T/script-direct"
 printf '#!/usr/bin/env %s\n' "$T/static" >"$T/script-env"
 chmod 755 "$T/script-direct" "$T/script-env"
 
-# expect NAME PATTERN: without --strict a warning matching PATTERN, the
-# program runs (status 5); with --strict, 70 and the program does not run.
+# expect NAME PATTERN [OPTION]: without --strict a warning matching PATTERN,
+# the program runs (status 5); with --strict, 70 and the program does not run.
+# (Static and Go programs: with --no-seccomp, as the shim alone sees them.)
 expect() {
 	local name=$1 pat=$2 st
+	local -a X=("${S[@]}" "${@:3}")
 	rm -f "$T/m/ran"
-	st=$(status_of sda "$T/out" "$T/err" "${S[@]}" -- "$T/$name" "$T/m/ran")
+	st=$(status_of sda "$T/out" "$T/err" "${X[@]}" -- "$T/$name" "$T/m/ran")
 	check "$name: warns '$pat'" grep -qE -- "^sdadopt: warning: .*$pat" "$T/err"
 	check "$name: runs anyway with its own status (5)" test "$st" = 5 -a -e "$T/m/ran"
 	check "$name: says it runs without adoption" has "$T/err" "running $T/$name anyway"
 	rm -f "$T/m/ran"
-	st=$(status_of sda "$T/out" "$T/err" "${S[@]}" --strict -- "$T/$name" "$T/m/ran")
+	st=$(status_of sda "$T/out" "$T/err" "${X[@]}" --strict -- "$T/$name" "$T/m/ran")
 	check "$name --strict: exit 70" test "$st" = 70
 	check "$name --strict: error line" grep -qE -- "^sdadopt: error: .*$pat" "$T/err"
 	check "$name --strict: the program did not run" test ! -e "$T/m/ran"
 }
-expect static "is statically linked: without a dynamic loader"
-expect static-pie "is statically linked"
-expect go-dynamic "is a Go program: Go calls socket\(\), bind\(\) and listen\(\) without libc"
-expect go-static "is a statically linked Go program"
+expect static "is statically linked: without a dynamic loader" --no-seccomp
+expect static-pie "is statically linked" --no-seccomp
+expect go-dynamic "is a Go program: Go calls socket\(\), bind\(\) and listen\(\) without libc" --no-seccomp
+expect go-static "is a statically linked Go program" --no-seccomp
 expect setuid "is setuid \(owner uid $nobody_uid\): it runs in secure mode"
 expect setgid "is setgid \(group gid $nogroup_gid\): it runs in secure mode"
-expect script-direct "script-direct \(a script run by $T/static\) is statically linked"
-expect script-env "script-env \(a script run by $T/static\) is statically linked"
+expect script-direct "script-direct \(a script run by $T/static\) is statically linked" --no-seccomp
+expect script-env "script-env \(a script run by $T/static\) is statically linked" --no-seccomp
+
+# expect_seccomp NAME WHY: without --no-seccomp the launcher runs it in
+# seccomp mode (tests/launcher proves the adoption): no warning, it runs,
+# also with --strict; --explain says the mode and WHY
+expect_seccomp() {
+	local name=$1 why=$2 st
+	rm -f "$T/m/ran"
+	st=$(status_of sda "$T/out" "$T/err" "${S[@]}" --strict -- "$T/$name" "$T/m/ran")
+	check "$name: seccomp mode: runs under --strict with its own status (5)" test "$st" = 5 -a -e "$T/m/ran"
+	check "$name: seccomp mode: no warning" hasnt "$T/err" "warning"
+	st=$(status_of sda "$T/out" "$T/err" "${S[@]}" --explain -- "$T/$name" "$T/m/ran")
+	check "$name: --explain names seccomp mode and why" grep -qE -- "explain: mode: .*$why.*: seccomp mode" "$T/err"
+}
+expect_seccomp static "is statically linked \(no PT_INTERP program header\)"
+expect_seccomp static-pie "is statically linked \(no PT_INTERP program header\)"
+expect_seccomp go-dynamic "is a Go program \(its \.go\.buildinfo section\)"
+expect_seccomp go-static "is a statically linked Go program \(its \.go\.buildinfo section\)"
+expect_seccomp script-direct "script-direct \(a script run by $T/static\) is statically linked"
 
 # the warning needs no --explain, and --explain repeats it
 P=$(free_port)

@@ -105,6 +105,36 @@ Test(lifecycle, dup2_control)
 	cr_assert_not_null(line_find_sub(r.o, "bind-error err=EADDRINUSE", 0), "%s", r.o);
 }
 
+/* A daemon that sweeps its fds as varnish's child does: close 3..N, put
+ * /dev/null on every number that was open, then insist that the next ten
+ * close() fail with EBADF.  The shim's own fds (the registry's copies, the
+ * log's) move far up when the program closes or dup2()s over them, so the
+ * sweep passes them once and the check finds nothing; the bind after it
+ * still adopts. */
+Test(lifecycle, sweep_then_bind)
+{
+	struct run r;
+
+	run_start(&r, WITH_SHIM, "--env", "SDADOPT_LOG=debug", "--listen", TCP, "--listen",
+		  "udp:127.0.0.1:0", "--", SERVER, "sweep", "40", "bind", BIND0, "fds");
+	cr_assert_eq(run_finish(&r), 0);
+	cr_expect_not_null(line_find_sub(r.o, "sweep upto=40 ", 0), "%s", r.o);
+	cr_expect_eq(kv_num(line_find(r.o, "sweep", 0), "ebadf"), 10, "%s\n%s", r.o, r.e);
+	expect_adopted(&r, 0, 0);
+	cr_expect_not_null(line_find_sub(r.e, "moved inherited fd 3 to ", 0), "%s", r.e);
+	cr_expect_eq(line_count_sub(r.e, "cannot move"), 0, "%s", r.e);
+}
+
+Test(lifecycle, sweep_control)
+{
+	struct run r;
+
+	run_start(&r, NO_SHIM, "--listen", TCP, "--", SERVER, "sweep", "40", "bind", BIND0);
+	cr_assert_eq(run_finish(&r), 0);
+	cr_expect_eq(kv_num(line_find(r.o, "sweep", 0), "ebadf"), 10, "%s", r.o);
+	cr_assert_not_null(line_find_sub(r.o, "bind-error err=EADDRINUSE", 0), "%s", r.o);
+}
+
 /* The server removes its socket path before bind and at exit; the path is
  * systemd's, so it stays, and the next run of the server adopts again. */
 static void unlink_guard(const char *how)

@@ -675,3 +675,94 @@ Test(addr_unmap, roundtrip_through_decoder)
 	cr_assert_eq(sda_addr_from_sockaddr((struct sockaddr *)&ss, len, &got), 0);
 	cr_assert_eq(sda_addr_cmp(&got, &want), 0);
 }
+
+/* ---- v4-mapped: an IPv6 program on an IPv4 socket -------------------------- */
+
+Test(addr_mapped, v4_of_and_back)
+{
+	struct sda_addr v4, v6, a = ua_ip("::ffff:192.0.2.7", 8080), w = ua_ip("192.0.2.7", 8080);
+	cr_assert_eq(sda_addr_v4_of(&a, &v4), 1);
+	cr_assert_eq(sda_addr_cmp(&v4, &w), 0, "::ffff:192.0.2.7 stands for 192.0.2.7, same port");
+	cr_assert_eq(sda_addr_v4_of(&a, NULL), 1);
+	cr_assert_eq(sda_addr_mapped_of(&w, &v6), 1);
+	cr_assert_eq(sda_addr_cmp(&v6, &a), 0);
+	/* the IPv4 wildcard */
+	a = ua_ip("::ffff:0.0.0.0", 80);
+	cr_assert_eq(sda_addr_v4_of(&a, &v4), 1);
+	cr_assert(sda_addr_is_wildcard(&v4));
+	/* not v4-mapped */
+	static const char *const no[] = { "::", "::1", "::127.0.0.1", "64:ff9b::7f00:1", "::fffe:7f00:1",
+					  "0:0:0:0:ffff:ffff:7f00:1", "fe80::ffff:7f00:1" };
+	for (size_t i = 0; i < sizeof no / sizeof no[0]; i++) {
+		a = ua_ip(no[i], 80);
+		cr_assert_eq(sda_addr_v4_of(&a, &v4), 0, "%s", no[i]);
+	}
+	a = ua_ip("127.0.0.1", 80);
+	cr_assert_eq(sda_addr_v4_of(&a, &v4), 0, "AF_INET itself is not v4-mapped");
+	a = ua_path("/run/x");
+	cr_assert_eq(sda_addr_mapped_of(&a, &v6), 0);
+}
+
+Test(addr_mapped, map_v6_rewrites_in_place)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	memset(&ss, 0xEE, sizeof ss);
+	memset(s4, 0, sizeof *s4);
+	s4->sin_family = AF_INET;
+	s4->sin_port = htons(443);
+	cr_assert_eq(inet_pton(AF_INET, "10.1.2.3", &s4->sin_addr), 1);
+	socklen_t len = sizeof *s4;
+	cr_assert_eq(sda_addr_map_v6((struct sockaddr *)&ss, &len), 1);
+	cr_assert_eq(len, sizeof(struct sockaddr_in6));
+	struct sockaddr_in6 want;
+	memset(&want, 0, sizeof want);
+	want.sin6_family = AF_INET6;
+	want.sin6_port = htons(443);
+	cr_assert_eq(inet_pton(AF_INET6, "::ffff:10.1.2.3", &want.sin6_addr), 1);
+	cr_assert_arr_eq(&ss, &want, sizeof want, "flowinfo and scope 0, as the kernel writes them");
+	/* 0.0.0.0 is ::ffff:0.0.0.0 */
+	memset(s4, 0, sizeof *s4);
+	s4->sin_family = AF_INET;
+	len = sizeof *s4;
+	cr_assert_eq(sda_addr_map_v6((struct sockaddr *)&ss, &len), 1);
+	cr_assert(IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *)&ss)->sin6_addr));
+	/* not AF_INET, or short: untouched */
+	len = sizeof(struct sockaddr_in6);
+	cr_assert_eq(sda_addr_map_v6((struct sockaddr *)&ss, &len), 0);
+	memset(s4, 0, sizeof *s4);
+	s4->sin_family = AF_INET;
+	len = sizeof *s4 - 1;
+	cr_assert_eq(sda_addr_map_v6((struct sockaddr *)&ss, &len), 0);
+	cr_assert_eq(len, sizeof *s4 - 1);
+}
+
+Test(addr_mapped, unmap_dest)
+{
+	struct sockaddr_in6 s6;
+	struct sockaddr_in out;
+	memset(&s6, 0, sizeof s6);
+	s6.sin6_family = AF_INET6;
+	s6.sin6_port = htons(53);
+	s6.sin6_scope_id = 9;
+	cr_assert_eq(inet_pton(AF_INET6, "::ffff:127.0.0.1", &s6.sin6_addr), 1);
+	cr_assert_eq(sda_addr_unmap_dest((struct sockaddr *)&s6, sizeof s6, &out), 1);
+	cr_assert_eq(out.sin_family, AF_INET);
+	cr_assert_eq(out.sin_port, htons(53));
+	cr_assert_eq(out.sin_addr.s_addr, htonl(INADDR_LOOPBACK));
+	/* RFC 2133's 24-byte sockaddr_in6 (no scope) is taken, shorter is not */
+	cr_assert_eq(sda_addr_unmap_dest((struct sockaddr *)&s6, 24, &out), 1);
+	cr_assert_eq(sda_addr_unmap_dest((struct sockaddr *)&s6, 23, &out), 0);
+	/* "::" is the kernel's loopback: 0.0.0.0 to the IPv4 socket */
+	memset(&s6.sin6_addr, 0, sizeof s6.sin6_addr);
+	cr_assert_eq(sda_addr_unmap_dest((struct sockaddr *)&s6, sizeof s6, &out), 1);
+	cr_assert_eq(out.sin_addr.s_addr, 0);
+	/* a real IPv6 address, AF_INET, AF_UNSPEC, NULL: left to the kernel */
+	cr_assert_eq(inet_pton(AF_INET6, "2001:db8::1", &s6.sin6_addr), 1);
+	cr_assert_eq(sda_addr_unmap_dest((struct sockaddr *)&s6, sizeof s6, &out), 0);
+	struct sockaddr_storage ss = { .ss_family = AF_UNSPEC };
+	cr_assert_eq(sda_addr_unmap_dest((struct sockaddr *)&ss, sizeof ss, &out), 0);
+	ss.ss_family = AF_INET;
+	cr_assert_eq(sda_addr_unmap_dest((struct sockaddr *)&ss, sizeof ss, &out), 0);
+	cr_assert_eq(sda_addr_unmap_dest(NULL, 28, &out), 0);
+}

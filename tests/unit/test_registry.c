@@ -79,6 +79,21 @@ static void expect_match(const struct sda_registry *r, struct sda_addr want, int
 			     sda_how_name(how));
 }
 
+/* The same through sda_registry_match_bind() with flags. */
+static void expect_match_bind(const struct sda_registry *r, struct sda_addr want, int type,
+			      unsigned flags, long idx, enum sda_how how)
+{
+	char txt[160];
+	sda_addr_format(&want, txt, sizeof txt);
+	enum sda_how got_how = (enum sda_how)-1;
+	long got = sda_registry_match_bind(r, &want, type, flags, &got_how);
+	cr_assert_eq(got, idx, "match_bind(%s, type %d, flags %u) = %ld, want %ld", txt, type, flags, got, idx);
+	cr_assert_eq(got_how, idx >= 0 ? how : SDA_MATCH_NONE, "match_bind(%s, type %d, flags %u): how %s, want %s",
+		     txt, type, flags, sda_how_name(got_how), sda_how_name(how));
+	if (!flags)
+		expect_match(r, want, type, idx, how);
+}
+
 static void expect_none(const struct sda_registry *r, struct sda_addr want, int type)
 {
 	expect_match(r, want, type, -ENOENT, SDA_MATCH_NONE);
@@ -103,8 +118,11 @@ Test(registry_match, exact_inet)
 	expect_none(&r, ua_ip("127.0.0.2", P), SOCK_STREAM);
 	expect_none(&r, ua_ip("::2", P), SOCK_STREAM);
 	expect_none(&r, ua_ip("10.0.0.1", 54), SOCK_DGRAM);
-	/* a specific v6 address does not serve a v4 bind, nor v4-mapped */
-	expect_none(&r, ua_ip("::ffff:127.0.0.1", P), SOCK_STREAM);
+	/* a v4-mapped bind is an IPv4 bind: it gets the AF_INET socket */
+	expect_match(&r, ua_ip("::ffff:127.0.0.1", P), SOCK_STREAM, 0, SDA_MATCH_EXACT);
+	expect_none(&r, ua_ip("::ffff:127.0.0.2", P), SOCK_STREAM);
+	/* but a specific v6 address does not serve one */
+	expect_none(&r, ua_ip("::ffff:0.0.0.1", P), SOCK_STREAM);
 	sda_registry_free(&r);
 }
 
@@ -131,10 +149,13 @@ Test(registry_match, wildcard_inet)
 	expect_match(&r, ua_ip("192.0.2.7", P), SOCK_STREAM, 0, SDA_MATCH_WILDCARD);
 	expect_match(&r, ua_ip("0.0.0.0", P), SOCK_STREAM, 0, SDA_MATCH_EXACT);
 	expect_none(&r, ua_ip("127.0.0.1", P + 1), SOCK_STREAM);
-	/* an inherited IPv4 wildcard serves no IPv6 bind */
+	/* an inherited IPv4 wildcard serves no IPv6 bind... */
 	expect_none(&r, ua_ip("::1", P), SOCK_STREAM);
-	expect_none(&r, ua_ip("::", P), SOCK_STREAM);
-	expect_none(&r, ua_ip("::ffff:127.0.0.1", P), SOCK_STREAM);
+	expect_match_bind(&r, ua_ip("::", P), SOCK_STREAM, SDA_BIND_V6ONLY, -ENOENT, SDA_MATCH_NONE);
+	/* ...but the IPv4 ones: v4-mapped, and dual-stack [::] */
+	expect_match(&r, ua_ip("::ffff:127.0.0.1", P), SOCK_STREAM, 0, SDA_MATCH_WILDCARD);
+	expect_match(&r, ua_ip("::ffff:0.0.0.0", P), SOCK_STREAM, 0, SDA_MATCH_EXACT);
+	expect_match(&r, ua_ip("::", P), SOCK_STREAM, 0, SDA_MATCH_DUALSTACK);
 	sda_registry_free(&r);
 }
 
@@ -854,6 +875,190 @@ Test(registry_map, no_map)
 	build_named(&r, sp, 1, &m, NULL, SDA_POLICY_EXACT);
 	expect_match(&r, ua_ip("127.0.0.1", 80), SOCK_STREAM, 0, SDA_MATCH_WILDCARD);
 	expect_none(&r, ua_ip("127.0.0.1", 81), SOCK_STREAM);
+	free_named(&r, &m);
+}
+
+/* ---- v4-mapped binds (the JVM: an AF_INET6 socket binds [::ffff:a.b.c.d]) -- */
+
+Test(registry_v4mapped, ipv4_socket_exact_and_wildcard)
+{
+	struct sda_registry r;
+	const struct spec sp[] = {
+		U(ua_ip("127.0.0.1", P), SOCK_STREAM, 0),
+		U(ua_ip("0.0.0.0", P + 1), SOCK_STREAM, 0),
+		U(ua_ip("0.0.0.0", P + 2), SOCK_DGRAM, 0),
+		U(ua_ip("127.0.0.1", P + 2), SOCK_STREAM, 0),
+	};
+	build(&r, sp, 4);
+	expect_match(&r, ua_ip("::ffff:127.0.0.1", P), SOCK_STREAM, 0, SDA_MATCH_EXACT);
+	expect_match(&r, ua_ip("::ffff:127.0.0.1", P), 0, 0, SDA_MATCH_EXACT);
+	expect_match(&r, ua_ip("::ffff:127.0.0.1", P + 1), SOCK_STREAM, 1, SDA_MATCH_WILDCARD);
+	expect_match(&r, ua_ip("::ffff:192.0.2.1", P + 1), SOCK_STREAM, 1, SDA_MATCH_WILDCARD);
+	/* ::ffff:0.0.0.0 is the IPv4 wildcard */
+	expect_match(&r, ua_ip("::ffff:0.0.0.0", P + 1), SOCK_STREAM, 1, SDA_MATCH_EXACT);
+	expect_none(&r, ua_ip("::ffff:0.0.0.0", P), SOCK_STREAM);
+	/* the type still counts */
+	expect_match(&r, ua_ip("::ffff:127.0.0.1", P + 2), SOCK_DGRAM, 2, SDA_MATCH_WILDCARD);
+	expect_match(&r, ua_ip("::ffff:127.0.0.1", P + 2), SOCK_STREAM, 3, SDA_MATCH_EXACT);
+	expect_none(&r, ua_ip("::ffff:127.0.0.1", P), SOCK_DGRAM);
+	/* a scope on a mapped address means nothing (the kernel ignores it) */
+	expect_match(&r, ua_ip6_scope("::ffff:127.0.0.1", P, 7), SOCK_STREAM, 0, SDA_MATCH_EXACT);
+	/* not v4-mapped: v4-compatible, NAT64 */
+	expect_none(&r, ua_ip("::127.0.0.1", P), SOCK_STREAM);
+	expect_none(&r, ua_ip("64:ff9b::7f00:1", P), SOCK_STREAM);
+	/* port 0 never */
+	expect_none(&r, ua_ip("::ffff:127.0.0.1", 0), SOCK_STREAM);
+	sda_registry_free(&r);
+}
+
+Test(registry_v4mapped, v6only_app_socket_matches_nothing)
+{
+	/* bind(V6ONLY socket, ::ffff:a.b.c.d) is EINVAL in the kernel */
+	struct sda_registry r;
+	const struct spec sp[] = {
+		U(ua_ip("127.0.0.1", P), SOCK_STREAM, 0),
+		U(ua_ip("::", P), SOCK_STREAM, 0),
+	};
+	build(&r, sp, 2);
+	expect_match_bind(&r, ua_ip("::ffff:127.0.0.1", P), SOCK_STREAM, 0, 0, SDA_MATCH_EXACT);
+	expect_match_bind(&r, ua_ip("::ffff:127.0.0.1", P), SOCK_STREAM, SDA_BIND_V6ONLY, -ENOENT,
+			  SDA_MATCH_NONE);
+	expect_match_bind(&r, ua_ip("::ffff:0.0.0.0", P), 0, SDA_BIND_V6ONLY, -ENOENT, SDA_MATCH_NONE);
+	/* the flag says nothing about other binds */
+	expect_match_bind(&r, ua_ip("127.0.0.1", P), SOCK_STREAM, SDA_BIND_V6ONLY, 0, SDA_MATCH_EXACT);
+	expect_match_bind(&r, ua_ip("::1", P), SOCK_STREAM, SDA_BIND_V6ONLY, 1, SDA_MATCH_WILDCARD);
+	sda_registry_free(&r);
+}
+
+Test(registry_v4mapped, own_family_first)
+{
+	/* an AF_INET6 socket that serves the mapped address wins within each rule;
+	 * a more specific rule wins over the family */
+	struct sda_registry r;
+	const struct spec sp[] = {
+		U(ua_ip("127.0.0.1", P), SOCK_STREAM, 0),
+		U(ua_ip("::ffff:127.0.0.1", P), SOCK_STREAM, 0),
+		U(ua_ip("::", P + 1), SOCK_STREAM, 0),
+		U(ua_ip("0.0.0.0", P + 1), SOCK_STREAM, 0),
+		U(ua_ip("::ffff:0.0.0.0", P + 2), SOCK_STREAM, 0),
+		U(ua_ip("0.0.0.0", P + 2), SOCK_STREAM, 0),
+		U(ua_ip("0.0.0.0", P + 3), SOCK_STREAM, 0),
+		U(ua_ip("::ffff:127.0.0.1", P + 3), SOCK_STREAM, 0),
+	};
+	build(&r, sp, 8);
+	expect_match(&r, ua_ip("::ffff:127.0.0.1", P), SOCK_STREAM, 1, SDA_MATCH_EXACT);
+	expect_match(&r, ua_ip("::ffff:127.0.0.1", P + 1), SOCK_STREAM, 2, SDA_MATCH_WILDCARD);
+	expect_match(&r, ua_ip("::ffff:127.0.0.1", P + 2), SOCK_STREAM, 4, SDA_MATCH_WILDCARD);
+	expect_match(&r, ua_ip("::ffff:127.0.0.1", P + 3), SOCK_STREAM, 7, SDA_MATCH_EXACT);
+	expect_match(&r, ua_ip("::ffff:0.0.0.0", P + 2), SOCK_STREAM, 4, SDA_MATCH_EXACT);
+	expect_match(&r, ua_ip("::ffff:0.0.0.0", P + 1), SOCK_STREAM, 3, SDA_MATCH_EXACT);
+	/* plain IPv4 binds are unchanged (no rule takes one onto a socket bound to a
+	 * v4-mapped address) */
+	expect_match(&r, ua_ip("127.0.0.1", P), SOCK_STREAM, 0, SDA_MATCH_EXACT);
+	expect_match(&r, ua_ip("127.0.0.1", P + 3), SOCK_STREAM, 6, SDA_MATCH_WILDCARD);
+	sda_registry_free(&r);
+}
+
+Test(registry_v4mapped, v6only_ipv6_socket_does_not_serve_it)
+{
+	/* a V6ONLY [::] socket never sees IPv4 traffic: the mapped bind goes
+	 * on to the IPv4 wildcard (BindIPv6Only=ipv6-only beside 0.0.0.0:P) */
+	struct sda_registry r;
+	const struct spec sp[] = {
+		U(ua_ip("::", P), SOCK_STREAM, 1),
+		U(ua_ip("0.0.0.0", P), SOCK_STREAM, 0),
+		U(ua_ip("::", P + 1), SOCK_STREAM, 1),
+	};
+	build(&r, sp, 3);
+	expect_match(&r, ua_ip("::ffff:127.0.0.1", P), SOCK_STREAM, 1, SDA_MATCH_WILDCARD);
+	expect_none(&r, ua_ip("::ffff:127.0.0.1", P + 1), SOCK_STREAM);
+	/* a plain IPv6 bind still gets the V6ONLY one */
+	expect_match(&r, ua_ip("::1", P + 1), SOCK_STREAM, 2, SDA_MATCH_WILDCARD);
+	sda_registry_free(&r);
+}
+
+Test(registry_v4mapped, dualstack_wildcard_bind_onto_ipv4_wildcard)
+{
+	/* the JVM's InetSocketAddress(P): [::]:P with IPV6_V6ONLY=0, under
+	 * ListenStream=0.0.0.0:P */
+	struct sda_registry r;
+	const struct spec sp[] = {
+		U(ua_ip("0.0.0.0", P), SOCK_STREAM, 0),
+		U(ua_ip("127.0.0.1", P + 1), SOCK_STREAM, 0),
+		U(ua_ip("::", P + 2), SOCK_STREAM, 1),
+		U(ua_ip("0.0.0.0", P + 2), SOCK_STREAM, 0),
+	};
+	build(&r, sp, 4);
+	expect_match_bind(&r, ua_ip("::", P), SOCK_STREAM, 0, 0, SDA_MATCH_DUALSTACK);
+	expect_match_bind(&r, ua_ip("::", P), SOCK_STREAM, SDA_BIND_V6ONLY, -ENOENT, SDA_MATCH_NONE);
+	/* only the wildcard asks for IPv4 too; only the IPv4 wildcard serves it all */
+	expect_none(&r, ua_ip("::1", P), SOCK_STREAM);
+	expect_none(&r, ua_ip("::", P + 1), SOCK_STREAM);
+	/* an IPv6 socket of the address comes first, V6ONLY or not (as before) */
+	expect_match_bind(&r, ua_ip("::", P + 2), SOCK_STREAM, 0, 2, SDA_MATCH_EXACT);
+	sda_registry_free(&r);
+}
+
+Test(registry_v4mapped, map_either_form)
+{
+	const struct nspec sp[] = {
+		{ua_ip("0.0.0.0", 80), SOCK_STREAM, "web", 1},
+		{ua_ip("127.0.0.1", 8080), SOCK_STREAM, "admin", 1},
+		{ua_ip("127.0.0.1", 8081), SOCK_STREAM, "v4form", 1},
+		{ua_ip("127.0.0.2", 8081), SOCK_STREAM, "v6form", 1},
+		{ua_ip("::1", 9000), SOCK_STREAM, "v6", 1},
+	};
+	struct sda_registry r;
+	struct sda_map m;
+	build_named(&r, sp, 5, &m,
+		    "[::ffff:127.0.0.1]:80=admin,127.0.0.1:8080=web,127.0.0.1:8081=v4form,"
+		    "[::ffff:127.0.0.1]:8081=v6form,[::ffff:127.0.0.1]:9000=v6",
+		    SDA_POLICY_EXACT);
+	/* an entry in the mapped form serves the JVM's bind, and the IPv4 one */
+	expect_match(&r, ua_ip("::ffff:127.0.0.1", 80), SOCK_STREAM, 1, SDA_MATCH_MAP);
+	expect_match(&r, ua_ip("127.0.0.1", 80), SOCK_STREAM, 1, SDA_MATCH_MAP);
+	/* an entry in the IPv4 form serves both too */
+	expect_match(&r, ua_ip("::ffff:127.0.0.1", 8080), SOCK_STREAM, 0, SDA_MATCH_MAP);
+	expect_match(&r, ua_ip("127.0.0.1", 8080), SOCK_STREAM, 0, SDA_MATCH_MAP);
+	/* both forms written: each bind's own form wins */
+	expect_match(&r, ua_ip("127.0.0.1", 8081), SOCK_STREAM, 2, SDA_MATCH_MAP);
+	expect_match(&r, ua_ip("::ffff:127.0.0.1", 8081), SOCK_STREAM, 3, SDA_MATCH_MAP);
+	/* the family rule as for IPv4: an IPv6 socket that is not V6ONLY will do */
+	expect_match(&r, ua_ip("::ffff:127.0.0.1", 9000), SOCK_STREAM, 4, SDA_MATCH_MAP);
+	expect_match(&r, ua_ip("127.0.0.1", 9000), SOCK_STREAM, 4, SDA_MATCH_MAP);
+	free_named(&r, &m);
+}
+
+Test(registry_v4mapped, policy_port_and_same_port)
+{
+	const struct nspec sp[] = {
+		{ua_ip("127.0.0.2", P), SOCK_STREAM, "a", 1},
+		{ua_ip("::1", P + 1), SOCK_STREAM, "b", 1},
+		{ua_ip("::1", P + 2), SOCK_STREAM, "c", 1},
+		{ua_ip("127.0.0.2", P + 2), SOCK_STREAM, "d", 1},
+	};
+	struct sda_registry r;
+	struct sda_map m;
+	build_named(&r, sp, 4, &m, NULL, SDA_POLICY_EXACT);
+	expect_none(&r, ua_ip("::ffff:127.0.0.1", P), SOCK_STREAM);
+	free_named(&r, &m);
+
+	build_named(&r, sp, 4, &m, NULL, SDA_POLICY_PORT);
+	expect_match(&r, ua_ip("::ffff:127.0.0.1", P), SOCK_STREAM, 0, SDA_MATCH_PORT);
+	/* an AF_INET6 socket that is not V6ONLY first (build_named: V6ONLY off) */
+	expect_match(&r, ua_ip("::ffff:127.0.0.1", P + 1), SOCK_STREAM, 1, SDA_MATCH_PORT);
+	expect_match(&r, ua_ip("::ffff:127.0.0.1", P + 2), SOCK_STREAM, 2, SDA_MATCH_PORT);
+	expect_match_bind(&r, ua_ip("::ffff:127.0.0.1", P), SOCK_STREAM, SDA_BIND_V6ONLY, -ENOENT,
+			  SDA_MATCH_NONE);
+	/* a plain IPv6 bind still never gets an IPv4 socket */
+	expect_none(&r, ua_ip("::2", P), SOCK_STREAM);
+	/* [::] not V6ONLY: IPv6 first, then IPv4 */
+	expect_match(&r, ua_ip("::", P), SOCK_STREAM, 0, SDA_MATCH_PORT);
+	expect_match(&r, ua_ip("::", P + 2), SOCK_STREAM, 2, SDA_MATCH_PORT);
+	expect_match_bind(&r, ua_ip("::", P), SOCK_STREAM, SDA_BIND_V6ONLY, -ENOENT, SDA_MATCH_NONE);
+	/* strict mode's question: the port is inherited, on any family */
+	struct sda_addr w = ua_ip("::ffff:10.0.0.1", P);
+	cr_assert_eq(sda_registry_same_port(&r, &w, SOCK_STREAM), 0);
 	free_named(&r, &m);
 }
 

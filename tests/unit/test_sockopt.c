@@ -288,3 +288,77 @@ Test(sockopt_carry, results_beyond_cap_counted_not_written)
 	close(scratch);
 	close(tgt);
 }
+
+/* ---- a v4-mapped adoption: an AF_INET6 app socket, an AF_INET inherited one */
+
+Test(sockopt_map6, ipv6_options_onto_ipv4_twins)
+{
+	int app = sock(AF_INET6, SOCK_STREAM), scratch = sock(AF_INET6, SOCK_STREAM), tgt = sock(AF_INET, SOCK_STREAM);
+	seti(app, IPPROTO_IPV6, IPV6_V6ONLY, 0);                /* the JVM's: never a conflict */
+	seti(app, IPPROTO_IPV6, IPV6_TCLASS, 0x28);
+	seti(app, IPPROTO_IPV6, IPV6_MTU_DISCOVER, IP_PMTUDISC_DO);
+	seti(app, IPPROTO_TCP, TCP_NODELAY, 1);
+	struct sda_opt_result res[8];
+	size_t n = sda_sockopt_carry_map6(app, scratch, tgt, SOCK_STREAM, res, 8);
+	cr_assert_eq(n, 3u, "%zu results", n);
+	const struct sda_opt_result *r = result_for(res, n, IPPROTO_IPV6, IPV6_TCLASS);
+	cr_assert_not_null(r);
+	cr_assert_eq(r->action, 1);
+	cr_assert_not_null(r->as);
+	cr_assert_str_eq(r->as->text, "IP_TOS");
+	cr_assert_eq(r->app_value, 0x28);
+	r = result_for(res, n, IPPROTO_IPV6, IPV6_MTU_DISCOVER);
+	cr_assert(r && r->action == 1 && r->as && !strcmp(r->as->text, "IP_MTU_DISCOVER"));
+	r = result_for(res, n, IPPROTO_TCP, TCP_NODELAY);
+	cr_assert(r && r->action == 1 && !r->as, "a TCP option is carried as itself");
+	cr_assert_null(result_for(res, n, IPPROTO_IPV6, IPV6_V6ONLY), "IPV6_V6ONLY has no IPv4 twin: left out");
+	cr_assert_eq(geti(tgt, IPPROTO_IP, IP_TOS), 0x28);
+	cr_assert_eq(geti(tgt, IPPROTO_IP, IP_MTU_DISCOVER), IP_PMTUDISC_DO);
+	cr_assert_eq(geti(tgt, IPPROTO_TCP, TCP_NODELAY), 1);
+	/* again: the inherited socket has it all already, nothing is set */
+	n = sda_sockopt_carry_map6(app, scratch, tgt, SOCK_STREAM, res, 8);
+	for (size_t i = 0; i < n; i++)
+		cr_assert_eq(res[i].action, 0, "%s", res[i].opt->text);
+	close(app);
+	close(scratch);
+	close(tgt);
+}
+
+Test(sockopt_map6, ipv4_level_options_of_the_ipv6_socket)
+{
+	/* an IPv6 program may set IP_TOS on its socket for its IPv4 traffic (the
+	 * JVM does, beside IPV6_TCLASS): they count on a v4-mapped adoption */
+	int app = sock(AF_INET6, SOCK_DGRAM), scratch = sock(AF_INET6, SOCK_DGRAM), tgt = sock(AF_INET, SOCK_DGRAM);
+	seti(app, IPPROTO_IP, IP_TOS, 0x10);
+	seti(app, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
+	struct sda_opt_result res[8];
+	size_t n = sda_sockopt_carry_map6(app, scratch, tgt, SOCK_DGRAM, res, 8);
+	cr_assert_geq(n, 2u, "%zu results", n);    /* (the kernel's IP_TOS sets SO_PRIORITY too) */
+	const struct sda_opt_result *r = result_for(res, n, IPPROTO_IP, IP_TOS);
+	cr_assert(r && r->action == 1 && !r->as);
+	r = result_for(res, n, IPPROTO_IPV6, IPV6_RECVPKTINFO);
+	cr_assert(r && r->action == 1 && r->as && !strcmp(r->as->text, "IP_PKTINFO"));
+	cr_assert_eq(geti(tgt, IPPROTO_IP, IP_TOS), 0x10);
+	cr_assert_eq(geti(tgt, IPPROTO_IP, IP_PKTINFO), 1);
+	/* the plain IPv6 carry does not look at IPv4-level options */
+	int tgt6 = sock(AF_INET6, SOCK_DGRAM);
+	n = sda_sockopt_carry(app, scratch, tgt6, AF_INET6, SOCK_DGRAM, res, 8);
+	cr_assert_null(result_for(res, n, IPPROTO_IP, IP_TOS));
+	close(tgt6);
+	close(app);
+	close(scratch);
+	close(tgt);
+}
+
+Test(sockopt_map6, v6only_on_is_left_out)
+{
+	/* V6ONLY=1 with a v4-mapped bind is EINVAL in the kernel (the shim never
+	 * adopts it); the carry itself never warns about V6ONLY on an IPv4 socket */
+	int app = sock(AF_INET6, SOCK_STREAM), scratch = sock(AF_INET6, SOCK_STREAM), tgt = sock(AF_INET, SOCK_STREAM);
+	seti(app, IPPROTO_IPV6, IPV6_V6ONLY, !geti(scratch, IPPROTO_IPV6, IPV6_V6ONLY));
+	struct sda_opt_result res[4];
+	cr_assert_eq(sda_sockopt_carry_map6(app, scratch, tgt, SOCK_STREAM, res, 4), 0u);
+	close(app);
+	close(scratch);
+	close(tgt);
+}
