@@ -24,7 +24,7 @@ PROFILES = {
         su_rounds=6, su_iter=20,
         sw_rounds=16, sw_iter=10, sw_irounds=6,
         rs_rounds=1, rs_restarts=4, rs_period=1.2,
-        mem_rounds=1,
+        mem_rounds=1, sd_restarts=5,
     ),
     "full": dict(
         dp_rounds=16, dp_secs=2, dpc_rounds=8, dpc_secs=2,

@@ -3,14 +3,14 @@
 benchmark's own section in SECTIONS order) and docs/performance.png."""
 import os
 
-from . import adopt, datapath, hookcost, memory, restart, startup, startwall
+from . import adopt, datapath, hookcost, memory, restart, seccomp, startup, startwall, systemdrestart
 from .common import log, run, verdict
 from .hookcost import HC_NS
 from .memory import MEM_NS
 from .startup import SU_NS
 
 # the report's sections, in order (numbered 1, 2, ...)
-SECTIONS = [datapath, hookcost, adopt, startup, restart, memory]
+SECTIONS = [datapath, hookcost, adopt, startup, restart, systemdrestart, seccomp, memory]
 
 
 def targets(R):
@@ -92,7 +92,7 @@ def write_report(R, out_dir, bin_dir):
       " everything on loopback only, and rewrites this file and `docs/performance.png`. The raw"
       " results are in `build-bench/bench/results-full.json`; `python3 bench/run.py --report-only"
       " ...` rewrites the report from them. `--only` takes a comma-separated list of `memory`,"
-      " `hookcost`, `adopt`, `startup`, `datapath` and `restart`; the code of each is"
+      " `hookcost`, `adopt`, `startup`, `datapath`, `restart` and `seccomp`; the code of each is"
       " `bench/sdabench/<name>.py`.")
     a("")
     a("![figures](performance.png)")

@@ -189,3 +189,13 @@ LOGS=('console.log' 'journal.log' '*.out' '*.err')
 LOG_TAIL=80
 make_work systemd
 trap 'sd_rc_=$?; set +e; sd_teardown; (exit "$sd_rc_"); cleanup' EXIT
+# The namespace gets a private /tmp and /var/tmp, and the example units
+# PrivateTmp=: a build tree there (a clone under /tmp) is not seen by the
+# services.  So the units preload a copy of the shim that ns-init.sh puts in
+# the namespace's own /run (SD_SHIM_COPY).
+cp "$SHIM" "$WORK/libsdadopt.so"
+SHIM=/run/sdadopt-test/libsdadopt.so
+# and a client run inside its mount namespace (nsenter -a, for unix
+# sockets on its /run) finds its copy in the work dir, which stays visible
+cp "$CLIENT" "$WORK/client.py"
+CLIENT=$WORK/client.py

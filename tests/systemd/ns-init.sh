@@ -123,6 +123,11 @@ stage2() {
 	mkdir -p "$SD_WORK"
 	mount --move /run/.work "$SD_WORK"
 	rmdir /run/.work
+	# the shim the units preload (lib.sh): on /run, which no unit hides
+	if [[ -f $SD_WORK/libsdadopt.so ]]; then
+		mkdir -p -m 755 /run/sdadopt-test
+		install -m 644 "$SD_WORK/libsdadopt.so" /run/sdadopt-test/libsdadopt.so
+	fi
 	make_dev
 	mount --bind /proc/sys /proc/sys
 	mount -o remount,bind,ro /proc/sys
