@@ -681,7 +681,7 @@ int ln_seccomp_run(const struct opts *o, const struct target *t, int logfd, int 
 
 	(void)explain;
 	memset(&s, 0, sizeof(s));
-	open_log(&s, logfd);
+	s.logfd = logfd;
 	s.listener = -1;
 	{
 		const char *b = strrchr(t->path, '/');
@@ -699,6 +699,9 @@ int ln_seccomp_run(const struct opts *o, const struct target *t, int logfd, int 
 	}
 	for (int i = 0; i < total; i++)
 		fcntl(3 + i, F_SETFD, FD_CLOEXEC); /* the child never holds them */
+	/* only now: a log fd of our own opened before would be a low number
+	 * that a --listen socket then replaces (dup2 onto 3, 4, ...) */
+	open_log(&s, logfd);
 	build_registry(&s, o, total, names);
 	for (size_t i = 0; i < s.reg.n; i++) {
 		const struct sda_sock *e = &s.reg.e[i];

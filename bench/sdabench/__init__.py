@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """sdadopt's benchmarks, one module per benchmark: datapath, hookcost, adopt,
-startup (with startwall, its wall-clock method), restart and memory; what
+startup (with startwall, its wall-clock method), restart, memory and
+seccomp (the launcher's seccomp mode); what
 they share (common); the report writer (report); and the driver (main) that
 bench/run.py calls.
 

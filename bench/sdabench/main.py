@@ -10,11 +10,11 @@ import tempfile
 import time
 from types import SimpleNamespace
 
-from . import adopt, common, datapath, hookcost, memory, report, restart, startup, systemdrestart
+from . import adopt, common, datapath, hookcost, memory, report, restart, seccomp, startup, systemdrestart
 from .common import PROCS, PROFILES, log, loadavg, machine_facts
 
 # the order in which they run
-BENCHES = [memory, hookcost, adopt, startup, datapath, restart, systemdrestart]
+BENCHES = [memory, hookcost, adopt, startup, datapath, restart, systemdrestart, seccomp]
 NAMES = [m.NAME for m in BENCHES]
 
 

@@ -3,14 +3,14 @@
 benchmark's own section in SECTIONS order) and docs/performance.png."""
 import os
 
-from . import adopt, datapath, hookcost, memory, restart, startup, startwall, systemdrestart
+from . import adopt, datapath, hookcost, memory, restart, seccomp, startup, startwall, systemdrestart
 from .common import log, run, verdict
 from .hookcost import HC_NS
 from .memory import MEM_NS
 from .startup import SU_NS
 
 # the report's sections, in order (numbered 1, 2, ...)
-SECTIONS = [datapath, hookcost, adopt, startup, restart, systemdrestart, memory]
+SECTIONS = [datapath, hookcost, adopt, startup, restart, systemdrestart, seccomp, memory]
 
 
 def targets(R):

@@ -11,6 +11,8 @@
 #      kernel lists one listening socket on the port;
 #   c. negative control: without the launcher (the shim in LD_PRELOAD) the
 #      first request gets no answer and the server's listen fails.
+#   d. an outbound connection the Go server makes while serving (net.Dial
+#      to a local listener of the test's) works.
 # And SIGTERM forwarding: the launcher exits with the program's status.
 source "$SDA_SRC/tests/operator/lib.sh"
 need systemd-socket-activate ss curl go
@@ -71,7 +73,26 @@ if ipv6_loopback; then
 	body=$(curl -s --max-time "$BACKSTOP" "http://[::1]:$P/") || true
 	check "IPv6 too, through the same dual-stack socket" grep -q '^hello from go-server' <<<"$body"
 fi
-((fails == 0)) || show "$T/ssa.err" "$T/ssa.out"
+# d. outbound, to the test's own listener (tests/launcher/static-server.c,
+# natively: it greets each connection with one line)
+"${SDA_CC:-cc}" -O1 -pthread -o "$T/peer" "$SDA_SRC/tests/launcher/static-server.c"
+for _ in 1 2 3; do
+	Q=$(free_port)
+	"$T/peer" 127.0.0.1 "$Q" >"$T/peer.out" 2>&1 </dev/null &
+	PEER=$!
+	_bg+=("$PEER")
+	until_ok 60 eval 'grep -q "listening fd=" "$T/peer.out" || ! kill -0 $PEER 2>/dev/null' || true
+	grep -q "listening fd=" "$T/peer.out" && break
+	wait "$PEER" 2>/dev/null || true
+done
+peer_ino=$(sed -n 's/^listening fd=[0-9]* ino=\([0-9]*\) .*/\1/p' "$T/peer.out")
+body=$(curl -s --max-time "$BACKSTOP" "http://127.0.0.1:$P/outbound/$Q") || true
+check "d. outbound while serving: net.Dial to 127.0.0.1:$Q reaches the test's listener" \
+	grep -q "^outbound got=hello from static-server ino=$peer_ino " <<<"$body"
+stop "$PEER"
+check "d. ... and the listener was adopted once only" \
+	test "$(grep -c 'adopted inherited fd 3' "$T/ssa.err")" = 1
+((fails == 0)) || { show "$T/ssa.err" "$T/ssa.out"; echo "# body: $body"; }
 # SIGTERM to the launcher (the activated process) reaches the Go server
 kill -TERM "$SSA"
 st=0
