@@ -25,6 +25,22 @@ static int get_opt(int fd, int opt)
 	return getsockopt(fd, SOL_SOCKET, opt, &v, &l) < 0 ? -1 : v;
 }
 
+/* The protocol of fd: socket()'s argument, or the default it stands for
+ * (0 on an inet stream or datagram socket is TCP or UDP; a unix socket's is
+ * 0), else the socket's SO_PROTOCOL. */
+static int protocol_of(int fd, uint32_t kind)
+{
+	int d = SDA_KIND_DOMAIN(kind), t = SDA_KIND_TYPE(kind), p = SDA_KIND_PROTOCOL(kind);
+
+	if (kind && (p || d == AF_UNIX))
+		return p;
+	if (kind && (d == AF_INET || d == AF_INET6) && t == SOCK_STREAM)
+		return IPPROTO_TCP;
+	if (kind && (d == AF_INET || d == AF_INET6) && t == SOCK_DGRAM)
+		return IPPROTO_UDP;
+	return get_opt(fd, SO_PROTOCOL);
+}
+
 static int miss(int fd, const struct sda_addr *want)
 {
 	if (sda_log_enabled(SDA_LOG_DEBUG)) {
@@ -60,6 +76,7 @@ int sda_adopt(int fd, const struct sockaddr *sa, socklen_t len)
 	sigset_t mask;
 	int saved = errno, cloexec, fl, type, r, xlate, map6, pktinfo6 = 0;
 	unsigned bflags = 0;
+	uint32_t kind;
 	struct sda_carry carry;
 	struct sda_addr want;
 	const struct sda_sock *s;
@@ -83,9 +100,15 @@ int sda_adopt(int fd, const struct sockaddr *sa, socklen_t len)
 	    !sda_strict_may_refuse(&want))
 		return miss(fd, &want);          /* still no system call */
 
-	/* A candidate: now ask the app's socket what it is. */
+	/* A candidate: now ask the app's socket what it is.  SO_TYPE always
+	 * (it also tells that what the shim saw socket() make is still there);
+	 * the family and protocol come from socket()'s own arguments when the
+	 * shim saw it (tracked fds), else from the socket too. */
 	type = get_opt(fd, SO_TYPE);
-	if (type < 0 || get_opt(fd, SO_DOMAIN) != want.family) {
+	kind = sda_fd_kind(fd);
+	if (kind && SDA_KIND_TYPE(kind) != type)
+		kind = 0;
+	if (type < 0 || (kind ? SDA_KIND_DOMAIN(kind) : get_opt(fd, SO_DOMAIN)) != want.family) {
 		errno = saved;
 		return 0;                        /* the real bind() reports it */
 	}
@@ -103,7 +126,7 @@ int sda_adopt(int fd, const struct sockaddr *sa, socklen_t len)
 		return (r = sda_strict_bypass(fd, &want, type)) ? r : miss(fd, &want);
 	}
 	s = &reg->e[i];
-	if (get_opt(fd, SO_PROTOCOL) != s->protocol) {
+	if (protocol_of(fd, kind) != s->protocol) {
 		sda_addr_format(&want, a, sizeof(a));
 		sda_debug("bind(%d, %s): inherited fd %d has another protocol, binding natively",
 			  fd, a, sda_inherited_no(s));

@@ -16,12 +16,13 @@ int sda_fdtab_init(size_t cap)
 	size_t opts_len = cap * sizeof(uint32_t);
 	struct sda_fdtab *t;
 
-	t = mmap(NULL, flags_len + opts_len, PROT_READ | PROT_WRITE,
+	t = mmap(NULL, flags_len + 2 * opts_len, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (t == MAP_FAILED)
 		return -errno;
 	t->cap = cap;
 	t->opts = (_Atomic uint32_t *)((unsigned char *)t + flags_len);
+	t->kind = (_Atomic uint32_t *)((unsigned char *)t + flags_len + opts_len);
 	atomic_store_explicit(&sda_fdtab, t, memory_order_release);
 	return 0;
 }
@@ -40,8 +41,10 @@ void sda_fd_set(int fd, unsigned flags)
 							      memory_order_relaxed, memory_order_relaxed))
 			;
 	}
-	if (flags & SDA_FD_TRACKED)
+	if (flags & SDA_FD_TRACKED) {
 		atomic_store_explicit(&t->opts[fd], 0, memory_order_relaxed);
+		atomic_store_explicit(&t->kind[fd], 0, memory_order_relaxed);
+	}
 	atomic_store_explicit(&t->f[fd], (unsigned char)flags, memory_order_relaxed);
 }
 
@@ -80,4 +83,24 @@ uint32_t sda_fd_opts(int fd)
 	if (!t || fd < 0 || (size_t)fd >= t->cap)
 		return 0;
 	return atomic_load_explicit(&t->opts[fd], memory_order_relaxed);
+}
+
+void sda_fd_kind_set(int fd, int domain, int type, int protocol)
+{
+	struct sda_fdtab *t = sda_fdtab_get();
+
+	if (!t || fd < 0 || (size_t)fd >= t->cap || domain <= 0 || domain > 0xff ||
+	    (type & 0xf) <= 0 || protocol < 0 || protocol > 0xffff)
+		return;
+	atomic_store_explicit(&t->kind[fd], (uint32_t)domain | (uint32_t)(type & 0xf) << 8 |
+				      (uint32_t)protocol << 16, memory_order_relaxed);
+}
+
+uint32_t sda_fd_kind(int fd)
+{
+	struct sda_fdtab *t = sda_fdtab_get();
+
+	if (!t || fd < 0 || (size_t)fd >= t->cap || !(sda_fd_flags(fd) & SDA_FD_TRACKED))
+		return 0;
+	return atomic_load_explicit(&t->kind[fd], memory_order_relaxed);
 }

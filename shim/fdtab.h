@@ -32,6 +32,7 @@ enum {
 struct sda_fdtab {
 	size_t cap;
 	_Atomic uint32_t *opts;     /* cap entries: bit i = sda_opts[i] was set */
+	_Atomic uint32_t *kind;     /* cap entries: socket()'s arguments (SDA_FD_TRACKED) */
 	_Atomic unsigned char f[];
 };
 extern struct sda_fdtab *_Atomic sda_fdtab;
@@ -62,5 +63,13 @@ void sda_fd_forget_span(size_t first, size_t last);
 /* setsockopt() of table option `bit` on fd. */
 void sda_fd_opt_set(int fd, unsigned bit);
 uint32_t sda_fd_opts(int fd);
+
+/* socket(domain, type, protocol) made fd (tracked fds only): packed as
+ * domain | type << 8 | protocol << 16; 0 when not known. */
+void sda_fd_kind_set(int fd, int domain, int type, int protocol);
+uint32_t sda_fd_kind(int fd);
+#define SDA_KIND_DOMAIN(k) ((int)((k) & 0xff))
+#define SDA_KIND_TYPE(k) ((int)(((k) >> 8) & 0xff))
+#define SDA_KIND_PROTOCOL(k) ((int)((k) >> 16))
 
 #endif

@@ -59,8 +59,10 @@ SDA_EXPORT int socket(int domain, int type, int protocol)
 {
 	int fd = SDA_REAL(socket)(domain, type, protocol);
 
-	if (fd >= 0)
+	if (fd >= 0) {
 		sda_fd_fresh(fd, SDA_FD_TRACKED);
+		sda_fd_kind_set(fd, domain, type, protocol);
+	}
 	return fd;
 }
 

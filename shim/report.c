@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include "report.h"
 
+#include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -21,15 +23,36 @@ static enum sda_level level(void)
 	return sda_inh.settings.strict ? SDA_LOG_ERROR : SDA_LOG_WARNING;
 }
 
+/* Has any process (a forked worker) adopted?  A page of the shared counters
+ * that nobody wrote is not even resident (mincore tells, one call a page):
+ * reading it would cost a page fault for nothing. */
+static int any_adoption(void)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE), n = sda_inh.reg.n;
+	uintptr_t base = (uintptr_t)sda_inh.adoptions;   /* page-aligned: its own mapping */
+
+	for (size_t off = 0; off < n * sizeof(*sda_inh.adoptions); off += pg) {
+		unsigned char v = 1;
+		size_t first = off / sizeof(*sda_inh.adoptions);
+		size_t last = (off + pg) / sizeof(*sda_inh.adoptions);
+
+		if (mincore((void *)(base + off), pg, &v) == 0 && !(v & 1))
+			continue;                /* never written */
+		for (size_t i = first; i < last && i < n; i++)
+			if (atomic_load(&sda_inh.adoptions[i]))
+				return 1;
+	}
+	return 0;
+}
+
 /* Nothing was probed: no bind() in this process reached the shim.  Say so
  * in one line, without probing (a program that never binds pays nothing). */
 static void report_unprobed(const char *when)
 {
 	/* only a forked worker can have adopted (the shared page is not even
 	 * read otherwise: its first read costs a page) */
-	for (size_t i = 0; sda_may_have_forked() && i < sda_inh.reg.n; i++)
-		if (atomic_load(&sda_inh.adoptions[i]))
-			return;
+	if (sda_may_have_forked() && any_adoption())
+		return;
 	sda_log(level(), "none of the %zu inherited fds was adopted %s: the program never bound an "
 		"address (LISTEN_FDNAMES=%s)", sda_inh.reg.n, when, sda_inh.listen_names);
 }

@@ -261,6 +261,10 @@ static void prefork(struct run *r, int shim, int reuseport)
 	for (int w = 0; w < N; w++)
 		cr_expect_eq(seen[w], 1, "worker %d served %d clients: %s", w, seen[w], r->o);
 	cr_expect_eq(line_count_sub(r->e, "info: adopted"), N, "%s", r->e);
+	/* the master never bound: its exit report reads the workers' adoptions
+	 * (a shared page) and says nothing */
+	cr_expect_eq(line_count_sub(r->e, "was adopted"), 0, "%s", r->e);
+	cr_expect_eq(line_count_sub(r->e, "never adopted"), 0, "%s", r->e);
 }
 
 Test(lifecycle, prefork_workers_bind_after_fork)
