@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <sys/mman.h>
 
+#include "sys.h"
+
 #define CHUNK (1u << 20)                /* virtual; pages cost when touched */
 
 /* The first bytes come from here: the shim's own zeroed data, on a page
@@ -19,8 +21,8 @@ void *sda_arena_zalloc(size_t n)
 	n = (n + 15) & ~(size_t)15;
 	if (n > left) {
 		size_t len = n > CHUNK ? n : CHUNK;
-		void *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		void *m = sda_sys_mmap(len, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE);
 
 		if (m == MAP_FAILED)
 			return NULL;

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <sys/mman.h>
 
+#include "sys.h"
+
 struct sda_fdtab *_Atomic sda_fdtab;
 
 static _Atomic size_t fd_hi;            /* highest fd ever flagged */
@@ -16,8 +18,8 @@ int sda_fdtab_init(size_t cap)
 	size_t opts_len = cap * sizeof(uint32_t);
 	struct sda_fdtab *t;
 
-	t = mmap(NULL, flags_len + 2 * opts_len, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	t = sda_sys_mmap(flags_len + 2 * opts_len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE);
 	if (t == MAP_FAILED)
 		return -errno;
 	t->cap = cap;

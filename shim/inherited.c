@@ -16,6 +16,7 @@
 #include "addr.h"
 #include "arena.h"
 #include "fdtab.h"
+#include "sys.h"
 #include "lock.h"
 #include "log.h"
 #include "protect.h"
@@ -51,7 +52,7 @@ static void cloexec_all(struct sda_sock *e, size_t n)
 
 		for (size_t j = 0; j < k; j++)
 			p[j] = (struct pollfd){ .fd = e[i + j].fd, .events = 0 };
-		if (per_fd || poll(p, k, 0) < 0) {
+		if (per_fd || sda_sys_poll(p, k, 0) < 0) {
 			for (size_t j = 0; j < k; j++)
 				if (fcntl(e[i + j].fd, F_SETFD, FD_CLOEXEC) < 0) {
 					e[i + j].why = "not an open file descriptor";
@@ -75,7 +76,7 @@ int sda_inherited_init(struct sda_env *e, int log_fd, const char *const listen_e
 	size_t cap = FDTAB_MAX, n = (size_t)e->n_fds;
 	int r;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
+	if (sda_sys_nofile(&rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
 	    rl.rlim_max < cap)
 		cap = rl.rlim_max;
 	if (cap < n + SDA_LISTEN_FDS_START + 64)
@@ -86,8 +87,8 @@ int sda_inherited_init(struct sda_env *e, int log_fd, const char *const listen_e
 		sda_registry_free(&h->reg);
 		return -ENOMEM;
 	}
-	h->adoptions = mmap(NULL, n * sizeof(*h->adoptions), PROT_READ | PROT_WRITE,
-			    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	h->adoptions = sda_sys_mmap(n * sizeof(*h->adoptions), PROT_READ | PROT_WRITE,
+				    MAP_SHARED | MAP_ANONYMOUS);
 	if (h->adoptions == MAP_FAILED)       /* then counted per process only */
 		h->adoptions = mmap(NULL, n * sizeof(*h->adoptions), PROT_READ | PROT_WRITE,
 				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

@@ -22,6 +22,7 @@
 #include "lock.h"
 #include "real.h"
 #include "report.h"
+#include "sys.h"
 
 #define PIDFS_MAGIC_ 0x50494446
 
@@ -186,7 +187,7 @@ __attribute__((constructor)) static void sda_init(void)
 	{
 		struct rlimit rl;
 
-		in.max_fds = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ?
+		in.max_fds = sda_sys_nofile(&rl) == 0 && rl.rlim_cur != RLIM_INFINITY ?
 				     (long)rl.rlim_cur : INT_MAX;
 	}
 	if (in.listen_pidfdid)

@@ -15,6 +15,7 @@
 
 #include "env.h"
 #include "fork.h"
+#include "sys.h"
 
 static enum sda_level log_level = SDA_LOG_OFF;
 /* copied at start: programs rewrite argv[0] for their process title */
@@ -72,19 +73,19 @@ static int open_sink(int min_fd)
 	/* F_GETPIPE_SZ answers for pipes (and FIFOs) only; a socket is found
 	 * out by the first send() (no fstat(): one page of libc less at start) */
 	log_sock = 1;
-	if (fcntl(2, F_GETPIPE_SZ) >= 0 &&
+	if (sda_sys_fcntl(2, F_GETPIPE_SZ, 0) >= 0 &&
 	    (fd = open("/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_CLOEXEC)) >= 0) {
 		int moved;
 
 		log_sock = 0;
 		if (fd >= min_fd)
 			return fd;
-		moved = fcntl(fd, F_DUPFD_CLOEXEC, min_fd);
+		moved = sda_sys_fcntl(fd, F_DUPFD_CLOEXEC, min_fd);
 		close(fd);
 		if (moved >= 0)
 			return moved;
 	}
-	return fcntl(2, F_DUPFD_CLOEXEC, min_fd);
+	return sda_sys_fcntl(2, F_DUPFD_CLOEXEC, min_fd);
 }
 
 int sda_log_open(enum sda_level level, const char *journal_stream, int min_fd)

@@ -10,6 +10,7 @@
 #include "fork.h"
 #include "inherited.h"
 #include "log.h"
+#include "sys.h"
 
 _Atomic int sda_report_pending;
 
@@ -28,7 +29,7 @@ static enum sda_level level(void)
  * reading it would cost a page fault for nothing. */
 static int any_adoption(void)
 {
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE), n = sda_inh.reg.n;
+	size_t pg = 4096, n = sda_inh.reg.n;   /* mincore works on any page size that divides it */
 	uintptr_t base = (uintptr_t)sda_inh.adoptions;   /* page-aligned: its own mapping */
 
 	for (size_t off = 0; off < n * sizeof(*sda_inh.adoptions); off += pg) {
@@ -36,7 +37,7 @@ static int any_adoption(void)
 		size_t first = off / sizeof(*sda_inh.adoptions);
 		size_t last = (off + pg) / sizeof(*sda_inh.adoptions);
 
-		if (mincore((void *)(base + off), pg, &v) == 0 && !(v & 1))
+		if (sda_sys_mincore((void *)(base + off), pg, &v) == 0 && !(v & 1))
 			continue;                /* never written */
 		for (size_t i = first; i < last && i < n; i++)
 			if (atomic_load(&sda_inh.adoptions[i]))
