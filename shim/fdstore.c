@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -36,7 +35,6 @@ static enum sda_level level = SDA_LOG_DEFAULT;
 static char journal[64];        /* JOURNAL_STREAM, copied: programs clear environ */
 static long store_max = -1;     /* $FDSTORE (systemd >= 254); -1: not known */
 static pid_t main_pid;
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static ino_t seen[SENT_MAX];    /* socket inodes handed or refused: each is
 				 * dealt with once (inode numbers of sockets
 				 * are not reused while they live) */
@@ -99,16 +97,6 @@ static void bad(const char *a, const char *b, const char *c)
 	atomic_store(&state, BAD);
 }
 
-static void atfork_prepare(void)
-{
-	pthread_mutex_lock(&mu);
-}
-
-static void atfork_release(void)
-{
-	pthread_mutex_unlock(&mu);
-}
-
 void sda_fdstore_configure(void)
 {
 	const char *v = getenv("SDADOPT_FDSTORE"), *ns, *js, *fs;
@@ -122,7 +110,6 @@ void sda_fdstore_configure(void)
 	js = getenv("JOURNAL_STREAM");
 	if (js && strlen(js) < sizeof(journal))
 		strcpy(journal, js);
-	pthread_atfork(atfork_prepare, atfork_release, atfork_release);
 	if (sda_parse_bool(v, &on) < 0) {
 		bad("SDADOPT_FDSTORE=", v, " is not a boolean (0/1, yes/no, true/false, on/off)");
 		return;
@@ -302,7 +289,7 @@ void sda_fdstore_listened(int fd)
 	struct stat st;
 	char a[160], name[256];
 	const char *kind;
-	sigset_t all, old;
+	sigset_t old;
 	int saved, type, domain, opened;
 
 	if (__builtin_expect(atomic_load_explicit(&state, memory_order_relaxed) == OFF, 1))
@@ -328,9 +315,7 @@ void sda_fdstore_listened(int fd)
 	kind = sda_type_name(domain, type);
 	sda_fdstore_name(domain, type, a, name, sizeof(name));
 
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	pthread_mutex_lock(&mu);
+	sda_lock(&old);                          /* the shim's one lock (lock.c) */
 	opened = sink_begin();
 	switch (atomic_load(&state)) {
 	case BAD:
@@ -343,8 +328,7 @@ void sda_fdstore_listened(int fd)
 		break;
 	}
 	sink_end(opened);
-	pthread_mutex_unlock(&mu);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	sda_unlock(&old);
 out:
 	errno = saved;
 }
