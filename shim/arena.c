@@ -8,11 +8,11 @@
 
 #define CHUNK (1u << 20)                /* virtual; pages cost when touched */
 
-/* The first bytes come from here: the shim's own zeroed data, on a page
- * its variables touch anyway (a small activation needs no mapping). */
-static unsigned char first[2048] __attribute__((aligned(16)));
-static unsigned char *cur = first;
-static size_t left = sizeof(first);
+/* No static first bytes: the registry's port bitmap alone (8 KB) needs a
+ * mapping, and a buffer in the shim's data would move its variables apart
+ * (one more page written) */
+static unsigned char *cur;
+static size_t left;
 
 void *sda_arena_zalloc(size_t n)
 {
@@ -20,7 +20,9 @@ void *sda_arena_zalloc(size_t n)
 
 	n = (n + 15) & ~(size_t)15;
 	if (n > left) {
-		size_t len = n > CHUNK ? n : CHUNK;
+		/* what is asked, and a chunk more for what follows: the
+		 * constructor's few allocations share one mapping */
+		size_t len = (n + CHUNK + 4095) & ~(size_t)4095;
 		void *m = sda_sys_mmap(len, PROT_READ | PROT_WRITE,
 				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE);
 

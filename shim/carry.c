@@ -8,16 +8,19 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "fdtab.h"
 #include "log.h"
 #include "real.h"
 
-/* The defaults of each kind of socket seen so far, learnt under the lock. */
+/* The defaults of each kind of socket seen so far, learnt under the lock,
+ * kept in the arena from the first adoption on (4 KB of the shim's own data
+ * would be a page more written by every activated process). */
 #define KINDS 8
 static struct kind {
 	int family, type, protocol, map6;
 	struct sda_opt_defaults d;
-} kinds[KINDS];
+} *kinds;
 static size_t n_kinds;
 
 void sda_carry_note(int fd, int level, int name)
@@ -52,7 +55,9 @@ static const struct sda_opt_defaults *defaults(int family, int type, int protoco
 		if (kinds[i].family == family && kinds[i].type == type &&
 		    kinds[i].protocol == protocol && kinds[i].map6 == map6)
 			return &kinds[i].d;
-	if (n_kinds == KINDS) {            /* more kinds than that: learn each time */
+	if (!kinds)
+		kinds = sda_arena_zalloc(KINDS * sizeof(*kinds));
+	if (!kinds || n_kinds == KINDS) {  /* more kinds than that: learn each time */
 		learn(family, type, protocol, map6, spare);
 		return spare;
 	}

@@ -2,9 +2,8 @@
 #include "fdtab.h"
 
 #include <errno.h>
-#include <sys/mman.h>
 
-#include "sys.h"
+#include "arena.h"
 
 struct sda_fdtab *_Atomic sda_fdtab;
 
@@ -12,16 +11,14 @@ static _Atomic size_t fd_hi;            /* highest fd ever flagged */
 
 int sda_fdtab_init(size_t cap)
 {
-	/* the flags, then the option masks (aligned): one mapping, whose
-	 * untouched pages cost no memory */
+	/* the flags, then the option masks (aligned), in the arena's
+	 * mapping, whose untouched pages cost no memory */
 	size_t flags_len = (sizeof(struct sda_fdtab) + cap + 63) & ~(size_t)63;
 	size_t opts_len = cap * sizeof(uint32_t);
 	struct sda_fdtab *t;
 
-	t = sda_sys_mmap(flags_len + 2 * opts_len, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE);
-	if (t == MAP_FAILED)
-		return -errno;
+	if (!(t = sda_arena_zalloc(flags_len + 2 * opts_len)))
+		return -ENOMEM;
 	t->cap = cap;
 	t->opts = (_Atomic uint32_t *)((unsigned char *)t + flags_len);
 	t->kind = (_Atomic uint32_t *)((unsigned char *)t + flags_len + opts_len);

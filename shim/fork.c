@@ -6,12 +6,19 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "inherited.h"
 #include "lock.h"
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static _Atomic int registered;
 static _Atomic pid_t self;
 static _Atomic int forked;
+
+static void prepare(void)
+{
+	sda_lock_atfork_prepare();
+	sda_inherited_before_fork();
+}
 
 static void parent(void)
 {
@@ -25,17 +32,28 @@ static void child(void)
 	atomic_store(&self, (pid_t)syscall(SYS_getpid));
 }
 
+static void register_as(pid_t pid)
+{
+	atomic_store(&self, pid);
+	if (pthread_atfork(prepare, parent, child) == 0)
+		atomic_store_explicit(&registered, 1, memory_order_release);
+}
+
 static void do_register(void)
 {
-	atomic_store(&self, (pid_t)syscall(SYS_getpid));
-	if (pthread_atfork(sda_lock_atfork_prepare, parent, child) == 0)
-		atomic_store(&registered, 1);
+	register_as((pid_t)syscall(SYS_getpid));
 }
 
 void sda_fork_care(void)
 {
 	if (!atomic_load_explicit(&registered, memory_order_acquire))
 		pthread_once(&once, do_register);
+}
+
+void sda_fork_care_at_start(pid_t pid)
+{
+	if (!atomic_load_explicit(&registered, memory_order_acquire))
+		register_as(pid);
 }
 
 pid_t sda_self(void)

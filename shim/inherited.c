@@ -16,6 +16,7 @@
 #include "addr.h"
 #include "arena.h"
 #include "fdtab.h"
+#include "fork.h"
 #include "sys.h"
 #include "lock.h"
 #include "log.h"
@@ -68,37 +69,29 @@ static void cloexec_all(struct sda_sock *e, size_t n)
 	}
 }
 
-int sda_inherited_init(struct sda_env *e, int log_fd, const char *const listen_env[4],
-		       const char *listen_fdnames)
+int sda_inherited_init(struct sda_env *e, const struct sda_start *st)
 {
 	struct sda_inherited *h = &sda_inh;
-	struct rlimit rl;
 	size_t cap = FDTAB_MAX, n = (size_t)e->n_fds;
 	int r;
 
-	if (sda_sys_nofile(&rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
-	    rl.rlim_max < cap)
-		cap = rl.rlim_max;
+	if (st->nofile_max != RLIM_INFINITY && st->nofile_max < cap)
+		cap = st->nofile_max;
 	if (cap < n + SDA_LISTEN_FDS_START + 64)
 		cap = n + SDA_LISTEN_FDS_START + 64;
 	/* what is written now first, so that it shares pages: the own list,
-	 * then the registry's entries (its indexes are written at the probe) */
-	if (sda_protect_init(n + 1) < 0 || sda_registry_alloc_with(&h->reg, n, sda_arena_zalloc) < 0) {
-		sda_registry_free(&h->reg);
-		return -ENOMEM;
-	}
-	h->adoptions = sda_sys_mmap(n * sizeof(*h->adoptions), PROT_READ | PROT_WRITE,
-				    MAP_SHARED | MAP_ANONYMOUS);
-	if (h->adoptions == MAP_FAILED)       /* then counted per process only */
-		h->adoptions = mmap(NULL, n * sizeof(*h->adoptions), PROT_READ | PROT_WRITE,
-				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (h->adoptions == MAP_FAILED || (r = sda_fdtab_init(cap)) < 0) {
-		if (h->adoptions != MAP_FAILED)
-			munmap(h->adoptions, n * sizeof(*h->adoptions));
+	 * then the registry's entries (its indexes are written at the probe);
+	 * the adoption counts stay this process's until it forks */
+	if (sda_protect_init(n + 1) < 0 || sda_registry_alloc_with(&h->reg, n, sda_arena_zalloc) < 0 ||
+	    !(h->adoptions = sda_arena_zalloc(n * sizeof(*h->adoptions))) ||
+	    (r = sda_fdtab_init(cap)) < 0) {
 		h->adoptions = NULL;
 		sda_registry_free(&h->reg);
 		return -ENOMEM;
 	}
+	/* the fork handlers before any fork: a worker's adoptions must reach
+	 * the shared counts even if this process never takes the lock */
+	sda_fork_care_at_start(st->self);
 	h->env = *e;
 	memset(e, 0, sizeof(*e));
 
@@ -110,14 +103,36 @@ int sda_inherited_init(struct sda_env *e, int log_fd, const char *const listen_e
 	for (size_t i = 0; i < n; i++)
 		if (!h->reg.e[i].why)
 			sda_own_add(h->reg.e[i].fd);
-	if (log_fd >= 0)
-		sda_own_add(log_fd);
-	h->act_pid = (pid_t)syscall(SYS_getpid);
+	if (st->log_fd >= 0)
+		sda_own_add(st->log_fd);
+	h->act_pid = st->self;
 	for (size_t k = 0; k < 4; k++)
-		h->listen_env[k] = listen_env[k];
-	if (listen_fdnames)
-		h->listen_names = listen_fdnames;
+		h->listen_env[k] = st->listen_env[k];
+	if (st->listen_fdnames)
+		h->listen_names = st->listen_fdnames;
 	return 0;
+}
+
+void sda_inherited_before_fork(void)
+{
+	struct sda_inherited *h = &sda_inh;
+	size_t len = h->reg.n * sizeof(*h->adoptions);
+	_Atomic unsigned long *p;
+
+	if (h->counts_shared || !len)
+		return;
+	h->counts_shared = 1;           /* tried once: on failure counted per process */
+	p = sda_sys_mmap(len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS);
+	if (p == MAP_FAILED)
+		return;
+	/* only a written count makes its page resident (report.c) */
+	for (size_t i = 0; i < h->reg.n; i++) {
+		unsigned long v = atomic_load(&h->adoptions[i]);
+
+		if (v)
+			atomic_store(&p[i], v);
+	}
+	atomic_store(&h->adoptions, p);
 }
 
 void sda_inherited_configure(struct sda_settings *st)

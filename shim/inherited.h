@@ -5,6 +5,7 @@
 #define SDA_INHERITED_H
 
 #include <stdatomic.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include "config.h"
@@ -28,8 +29,11 @@ struct sda_inherited {
 	const char *listen_env[4];      /* the original "LISTEN_...=" strings */
 	const char *listen_names;
 	/* adoptions per inherited socket, shared with forked workers: a
-	 * prefork master that never binds still knows its workers adopted */
-	_Atomic unsigned long *adoptions;
+	 * prefork master that never binds still knows its workers adopted.
+	 * This process's own until its first fork (a shared mapping costs
+	 * more than the rest of activation); then a MAP_SHARED copy. */
+	_Atomic unsigned long *_Atomic adoptions;
+	int counts_shared;              /* the copy was made (or tried) */
 };
 extern struct sda_inherited sda_inh;
 
@@ -40,15 +44,26 @@ static inline int sda_inherited_no(const struct sda_sock *s)
 	return SDA_LISTEN_FDS_START + (int)(s - sda_inh.reg.e);
 }
 
+/* What the constructor knows already, passed on rather than asked again. */
+struct sda_start {
+	int log_fd;                     /* the log's fd, or -1 */
+	const char *const *listen_env;  /* 4 original "LISTEN_...=" strings or
+					 * NULLs (for an exec that hands the
+					 * sockets on) */
+	const char *listen_fdnames;     /* LISTEN_FDNAMES's value or NULL */
+	pid_t self;                     /* this process (LISTEN_PID) */
+	rlim_t nofile_max;              /* hard RLIMIT_NOFILE, or RLIM_INFINITY */
+};
+
 /* Constructor: take the parsed environment (ownership of its names), make
- * the inherited fds (and the log's fd, if >= 0) CLOEXEC and protected;
- * listen_env: the original "LISTEN_...=" strings (for an exec that hands
- * the sockets on), listen_fdnames: LISTEN_FDNAMES's value or NULL.
- * Probing waits for the first hook that needs it.  Returns 0 or -errno
- * (then the shim stays inert). */
-int sda_inherited_init(struct sda_env *env, int log_fd, const char *const listen_env[4],
-		       const char *listen_fdnames);
+ * the inherited fds (and the log's fd) CLOEXEC and protected.  Probing
+ * waits for the first hook that needs it.  Returns 0 or -errno (then the
+ * shim stays inert). */
+int sda_inherited_init(struct sda_env *env, const struct sda_start *st);
 void sda_inherited_configure(struct sda_settings *s);
+/* Before a fork(), with the lock held (fork.c): make the adoption counts
+ * shared with the child. */
+void sda_inherited_before_fork(void);
 
 /* Activated at all?  (Constant after the constructor.) */
 int sda_activated(void);

@@ -163,6 +163,8 @@ __attribute__((constructor)) static void sda_init(void)
 	struct sda_env_input in = { 0 };
 	struct vars vars = { 0 };
 	struct sda_env env;
+	struct sda_start start;
+	struct rlimit nofile;
 	enum sda_level level;
 	int saved = errno, r, bad_level;
 
@@ -184,12 +186,9 @@ __attribute__((constructor)) static void sda_init(void)
 	in.listen_fdnames = vars.listen_fdnames;
 	/* the system call itself: no page of libc touched for getpid() */
 	in.self_pid = (pid_t)syscall(SYS_getpid);
-	{
-		struct rlimit rl;
-
-		in.max_fds = sda_sys_nofile(&rl) == 0 && rl.rlim_cur != RLIM_INFINITY ?
-				     (long)rl.rlim_cur : INT_MAX;
-	}
+	if (sda_sys_nofile(&nofile) < 0)
+		nofile.rlim_cur = nofile.rlim_max = RLIM_INFINITY;
+	in.max_fds = nofile.rlim_cur != RLIM_INFINITY ? (long)nofile.rlim_cur : INT_MAX;
 	if (in.listen_pidfdid)
 		in.have_self_pidfdid = self_pidfdid(&in.self_pidfdid);
 
@@ -220,7 +219,10 @@ __attribute__((constructor)) static void sda_init(void)
 		goto inert;
 	}
 
-	if ((r = sda_inherited_init(&env, sda_log_fd(), vars.listen_env, vars.listen_fdnames)) < 0) {
+	start = (struct sda_start){ .log_fd = sda_log_fd(), .listen_env = vars.listen_env,
+				    .listen_fdnames = vars.listen_fdnames, .self = in.self_pid,
+				    .nofile_max = nofile.rlim_max };
+	if ((r = sda_inherited_init(&env, &start)) < 0) {
 		sda_err("cannot set up the registry: %s; not adopting anything", strerrorname_np(-r));
 		sda_env_free(&env);
 		goto inert;

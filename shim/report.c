@@ -30,7 +30,9 @@ static enum sda_level level(void)
 static int any_adoption(void)
 {
 	size_t pg = 4096, n = sda_inh.reg.n;   /* mincore works on any page size that divides it */
-	uintptr_t base = (uintptr_t)sda_inh.adoptions;   /* page-aligned: its own mapping */
+	/* page-aligned: the shared mapping made at the first fork (were it
+	 * the arena's copy, mincore() fails and the counts are read) */
+	uintptr_t base = (uintptr_t)sda_inh.adoptions;
 
 	for (size_t off = 0; off < n * sizeof(*sda_inh.adoptions); off += pg) {
 		unsigned char v = 1;
