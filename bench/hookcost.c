@@ -53,6 +53,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "benchutil.h"
+
 static int (*libc_close)(int);
 static int (*libc_bind)(int, const struct sockaddr *, socklen_t);
 static int (*libc_socket)(int, int, int);
@@ -65,14 +67,6 @@ static volatile int sink;
 
 #define PAIRS 64
 
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
 static void die(const char *what)
 {
 	fprintf(stderr, "hookcost: %s: %s\n", what, strerror(errno));
@@ -81,44 +75,27 @@ static void die(const char *what)
 
 static double op_close_bad(long n)
 {
-	double t = now_ns();
-	for (long i = 0; i < n; i++)
-		sink += close(badfd);
-	return (now_ns() - t) / (double)n;
+	return BENCH_NS_PER_CALL(n, sink += close(badfd));
 }
 
 static double op_close_bad_libc(long n)
 {
-	double t = now_ns();
-	for (long i = 0; i < n; i++)
-		sink += libc_close(badfd);
-	return (now_ns() - t) / (double)n;
+	return BENCH_NS_PER_CALL(n, sink += libc_close(badfd));
 }
 
 static double op_socket_close(long n)
 {
-	double t = now_ns();
-	for (long i = 0; i < n; i++) {
-		int fd = socket(AF_INET, SOCK_STREAM, 0);
-		sink += close(fd);
-	}
-	return (now_ns() - t) / (double)n;
+	return BENCH_NS_PER_CALL(n, int fd = socket(AF_INET, SOCK_STREAM, 0); sink += close(fd));
 }
 
 static double op_bind_miss(long n)
 {
-	double t = now_ns();
-	for (long i = 0; i < n; i++)
-		sink += bind(boundfd, (struct sockaddr *)&miss, sizeof(miss));
-	return (now_ns() - t) / (double)n;
+	return BENCH_NS_PER_CALL(n, sink += bind(boundfd, (struct sockaddr *)&miss, sizeof(miss)));
 }
 
 static double op_bind_miss_libc(long n)
 {
-	double t = now_ns();
-	for (long i = 0; i < n; i++)
-		sink += libc_bind(boundfd, (struct sockaddr *)&miss, sizeof(miss));
-	return (now_ns() - t) / (double)n;
+	return BENCH_NS_PER_CALL(n, sink += libc_bind(boundfd, (struct sockaddr *)&miss, sizeof(miss)));
 }
 
 static struct sockaddr_in free_port(void);
@@ -132,7 +109,7 @@ static double cycle(long n, struct sockaddr_in *a, int retry, int direct)
 	int (*li)(int, int) = direct ? libc_listen : listen;
 	int (*cl)(int) = direct ? libc_close : close;
 	int tries = 0;
-	double t = now_ns();
+	double t = bench_now_ns();
 
 	for (long i = 0; i < n; i++) {
 		int fd = so(AF_INET, SOCK_STREAM, 0);
@@ -151,7 +128,7 @@ static double cycle(long n, struct sockaddr_in *a, int retry, int direct)
 			die("listen in cycle");
 		sink += cl(fd);
 	}
-	return (now_ns() - t) / (double)n;
+	return (bench_now_ns() - t) / (double)n;
 }
 
 static double op_native_cycle(long n)
@@ -273,10 +250,10 @@ int main(int argc, char **argv)
 		struct sockaddr_in a = { .sin_family = AF_INET };
 
 		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		t = now_ns();
+		t = bench_now_ns();
 		if (bind(boundfd, (struct sockaddr *)&a, sizeof(a)) < 0)
 			die("first bind");
-		printf("first_bind=%.1f\n", now_ns() - t);
+		printf("first_bind=%.1f\n", bench_now_ns() - t);
 	}
 
 	libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);

@@ -26,17 +26,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "benchutil.h"
+
 #define BATCHES 32
 
 static volatile long sink;
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
 
 static int cmpd(const void *a, const void *b)
 {
@@ -47,21 +41,15 @@ static int cmpd(const void *a, const void *b)
 
 static double op_getppid(long n)
 {
-	double t = now_ns();
-
-	for (long i = 0; i < n; i++)
-		sink += syscall(SYS_getppid);
-	return (now_ns() - t) / (double)n;
+	return BENCH_NS_PER_CALL(n, sink += syscall(SYS_getppid));
 }
 
 static double op_bind(long n)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET};
-	double t;
 
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	t = now_ns();
-	for (long i = 0; i < n; i++) {
+	return BENCH_NS_PER_CALL(n, {
 		int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 		if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
@@ -69,8 +57,7 @@ static double op_bind(long n)
 			exit(2);
 		}
 		close(fd);
-	}
-	return (now_ns() - t) / (double)n / 1e3;
+	}) / 1e3;
 }
 
 static void allow_all(void)

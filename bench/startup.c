@@ -24,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "benchutil.h"
+
 static void die(const char *what)
 {
 	fprintf(stderr, "startup: %s: %s\n", what, strerror(errno));
@@ -70,15 +72,8 @@ int main(int argc, char **argv)
 	}
 	for (int fd = 3; fd < 3 + nsock + 16; fd++)
 		(void)close(fd);
-	for (int i = 0; i < nsock; i++) {
-		struct sockaddr_in a = { .sin_family = AF_INET };
-		int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		if (fd != 3 + i || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-		    listen(fd, 128) < 0)
-			die("socket");
-	}
+	if (bench_listen_sockets(nsock) < 0)
+		die("socket");
 	if (strcmp(argv[3], "-") != 0) {
 		snprintf(prebuf, sizeof(prebuf), "LD_PRELOAD=%s", argv[3]);
 		envp[ne++] = prebuf;

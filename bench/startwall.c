@@ -49,6 +49,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "benchutil.h"
+
 #define MAXCFG 32
 
 struct rec {
@@ -219,15 +221,8 @@ static void runner(struct cfg *c)
 	if (syscall(SYS_close_range, 3U, ~0U, 0U) < 0)
 		for (int fd = 3; fd < 65536; fd++)
 			(void)close(fd);
-	for (int i = 0; i < c->nsock; i++) {
-		struct sockaddr_in a = { .sin_family = AF_INET };
-		int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		if (fd != 3 + i || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-		    listen(fd, 128) < 0)
-			die("socket");
-	}
+	if (bench_listen_sockets(c->nsock) < 0)
+		die("socket");
 	cmd = fcntl(0, F_DUPFD_CLOEXEC, 3 + c->nsock);
 	res = fcntl(1, F_DUPFD_CLOEXEC, 3 + c->nsock);
 	nul = open("/dev/null", O_RDWR | O_CLOEXEC);

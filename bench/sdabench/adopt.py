@@ -5,7 +5,7 @@ an inherited socket, against the same cycle binding natively, at N = 1 …
 import os
 import subprocess
 
-from .common import fmt_ci, judge_ci, kv, log, run, summ_ci
+from .common import fmt_ci, heading, judge_ci, kv, log, run, summ_ci
 
 NAME = "adopt"
 AD_NS = [1, 10, 100, 1000]
@@ -115,11 +115,7 @@ def sc_list(sc):
 def section(R, a, num):
     P = R["profile"]
     ad = R.get("adopt")
-    a("## %d. Adoption cost" % num)
-    a("")
-    if not ad or "error" in ad:
-        a("Not measured: %s" % (ad or {}).get("error", "no results"))
-        a("")
+    if heading(a, num, "Adoption cost", ad):
         return
     a("What a server pays once per start (or reload) for getting its socket from the shim instead"
       " of from the kernel: one **adoption cycle**, `socket()` + `bind()` of the inherited"

@@ -84,12 +84,17 @@ def summ_ci(xs):
     return s
 
 
-def fmt_ci(s, digits=1, unit=""):
-    """'median [lo, hi]' of a summ_ci() result."""
+def _fmt_med(s, digits, unit, lo, hi, form):
+    """The median of s with DIGITS decimals and UNIT, and s[lo], s[hi] in FORM."""
     if not s:
         return "n/a"
     f = "%%.%df" % digits
-    return (f % s["med"]) + unit + " [" + (f % s["lo"]) + ", " + (f % s["hi"]) + "]"
+    return (f % s["med"]) + unit + form % (f % s[lo], f % s[hi])
+
+
+def fmt_ci(s, digits=1, unit=""):
+    """'median [lo, hi]' of a summ_ci() result."""
+    return _fmt_med(s, digits, unit, "lo", "hi", " [%s, %s]")
 
 
 def judge_ci(s, limit, below=True):
@@ -107,10 +112,7 @@ def judge_ci(s, limit, below=True):
 
 def fmt(s, digits=3, unit=""):
     """'median (min–max)' of a summ() result."""
-    if not s:
-        return "n/a"
-    f = "%%.%df" % digits
-    return (f % s["med"]) + unit + " (" + (f % s["min"]) + "–" + (f % s["max"]) + ")"
+    return _fmt_med(s, digits, unit, "min", "max", " (%s–%s)")
 
 
 # ---------------------------------------------------------------- processes
@@ -187,15 +189,22 @@ def free_ports(n):
     raise RuntimeError("no free ports")
 
 
+def recv_all(s, limit):
+    """What the socket s sends until it closes, or until LIMIT bytes (or a
+    little more) have come."""
+    data = b""
+    while len(data) < limit:
+        b = s.recv(65536)
+        if not b:
+            break
+        data += b
+    return data
+
+
 def http_get(host, port, path="/", timeout=2.0):
     with socket.create_connection((host, port), timeout=timeout) as s:
         s.sendall(("GET %s HTTP/1.0\r\nHost: bench\r\n\r\n" % path).encode())
-        data = b""
-        while len(data) < 1 << 20:
-            b = s.recv(65536)
-            if not b:
-                break
-            data += b
+        data = recv_all(s, 1 << 20)
     return data
 
 
@@ -220,6 +229,32 @@ def poke(port, host="127.0.0.1"):
         s.close()
     except OSError:
         pass
+
+
+def cpu_ns(pgids, threads=False):
+    """CPU time (ns, from /proc/PID/schedstat) of every process in these
+    process groups: the server side of one setup.  threads: the sum over
+    every thread instead (/proc/PID/task/TID/schedstat: a Go server works in
+    its threads)."""
+    total = 0
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                st = f.read()
+            if int(st[st.rindex(")") + 2:].split()[2]) not in pgids:
+                continue
+            if threads:
+                paths = ["/proc/%s/task/%s/schedstat" % (d, t) for t in os.listdir("/proc/%s/task" % d)]
+            else:
+                paths = ["/proc/%s/schedstat" % d]
+            for path in paths:
+                with open(path) as f:
+                    total += int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
 
 
 def kv(text):
@@ -269,6 +304,28 @@ def loadavg():
         return open("/proc/loadavg").read().split()[0]
     except OSError:
         return "?"
+
+
+def heading(a, num, title, res):
+    """A section's heading "## NUM. TITLE"; then, when its benchmark has no
+    results (res empty, or res["error"]), "Not measured: ..." and True: the
+    section has nothing more to say."""
+    a("## %d. %s" % (num, title))
+    a("")
+    if res and "error" not in res:
+        return False
+    a("Not measured: %s" % (res or {}).get("error", "no results"))
+    a("")
+    return True
+
+
+def table(a, head, rows):
+    """A Markdown table: HEAD, its header line ("| N | ... |") as it stands,
+    the line under it, then a line per row of ROWS (a sequence of cells)."""
+    a(head)
+    a("|" + "---|" * (head.count("|") - 1))
+    for cells in rows:
+        a("| " + " | ".join(cells) + " |")
 
 
 def verdict(ok):

@@ -6,7 +6,7 @@ import re
 import subprocess
 import time
 
-from .common import NGINX, PROCS, PROXYD, SSA, fmt, free_ports, log, poke, run, summ, wait_http
+from .common import NGINX, PROCS, PROXYD, SSA, cpu_ns, fmt, free_ports, log, poke, run, summ, wait_http
 
 NAME = "datapath"
 
@@ -52,25 +52,6 @@ def parse_wrk(out):
     return r
 
 
-def cpu_ns(pgids):
-    """CPU time (ns, from /proc/PID/schedstat) of every process in these
-    process groups: the server side of one setup."""
-    total = 0
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                st = f.read()
-            pgrp = int(st[st.rindex(")") + 2:].split()[2])
-            if pgrp in pgids:
-                with open("/proc/%s/schedstat" % d) as f:
-                    total += int(f.read().split()[0])
-        except (OSError, ValueError, IndexError):
-            continue
-    return total
-
-
 def measure(P, ctx):
     shim, work = ctx.shim, ctx.work
     log("data path: nginx under wrk (native, shim, socket-proxyd, dual-stack, A/A control)")
@@ -89,42 +70,38 @@ def measure(P, ctx):
     def ssa_log(name):
         return open("%s/ssa-%s.log" % (work, name), "w")
 
+    def start(name, argv):
+        """Start argv (its stderr to ssa-NAME.log): the pid of its process group."""
+        return PROCS.start(argv, stdout=subprocess.DEVNULL, stderr=ssa_log(name)).pid
+
+    def nginx(name, listen, activate=None):
+        """nginx with its own config for LISTEN; activate: the address for a
+        systemd-socket-activate in front of it, which preloads the shim."""
+        pre = [] if activate is None else [SSA, "-l", activate, "-E", "LD_PRELOAD=" + shim, "--"]
+        return start(name, pre + [NGINX, "-c", conf(name, listen)])
+
     setups = {}
     groups = {}       # setup -> process groups whose CPU time serves it
     # native: nginx binds 127.0.0.1:pn itself
-    PROCS.start([NGINX, "-c", conf("native", "127.0.0.1:%d" % pn)],
-                stdout=subprocess.DEVNULL, stderr=ssa_log("native"))
     setups["native"] = pn
-    groups["native"] = [PROCS.procs[-1].pid]
+    groups["native"] = [nginx("native", "127.0.0.1:%d" % pn)]
     # A/A control: a second, identical native nginx
-    PROCS.start([NGINX, "-c", conf("control", "127.0.0.1:%d" % pc)],
-                stdout=subprocess.DEVNULL, stderr=ssa_log("control"))
     setups["control"] = pc
-    groups["control"] = [PROCS.procs[-1].pid]
+    groups["control"] = [nginx("control", "127.0.0.1:%d" % pc)]
     # shim: nginx adopts systemd-socket-activate's 127.0.0.1:ps
-    PROCS.start([SSA, "-l", "127.0.0.1:%d" % ps, "-E", "LD_PRELOAD=" + shim, "--",
-                 NGINX, "-c", conf("shim", "127.0.0.1:%d" % ps)],
-                stdout=subprocess.DEVNULL, stderr=ssa_log("shim"))
     setups["shim"] = ps
-    groups["shim"] = [PROCS.procs[-1].pid]
+    groups["shim"] = [nginx("shim", "127.0.0.1:%d" % ps, activate="127.0.0.1:%d" % ps)]
     # proxy: native nginx on pb behind a socket-activated systemd-socket-proxyd on pf
-    PROCS.start([NGINX, "-c", conf("backend", "127.0.0.1:%d" % pb)],
-                stdout=subprocess.DEVNULL, stderr=ssa_log("backend"))
-    PROCS.start([SSA, "-l", "127.0.0.1:%d" % pf, "--", PROXYD, "127.0.0.1:%d" % pb],
-                stdout=subprocess.DEVNULL, stderr=ssa_log("proxy"))
+    backend = nginx("backend", "127.0.0.1:%d" % pb)
+    proxy = start("proxy", [SSA, "-l", "127.0.0.1:%d" % pf, "--", PROXYD, "127.0.0.1:%d" % pb])
     setups["proxyd"] = pf
-    groups["proxyd"] = [PROCS.procs[-2].pid, PROCS.procs[-1].pid]
+    groups["proxyd"] = [backend, proxy]
     # dual-stack: ssa -l PORT makes [::]:PORT (not V6ONLY); nginx binds 0.0.0.0:PORT
-    PROCS.start([SSA, "-l", str(pd), "-E", "LD_PRELOAD=" + shim, "--",
-                 NGINX, "-c", conf("dual", "0.0.0.0:%d" % pd)],
-                stdout=subprocess.DEVNULL, stderr=ssa_log("dual"))
     setups["dual"] = pd
-    groups["dual"] = [PROCS.procs[-1].pid]
+    groups["dual"] = [nginx("dual", "0.0.0.0:%d" % pd, activate=str(pd))]
     # its kernel-side baseline: nginx itself on a dual-stack [::] socket, no shim
-    PROCS.start([NGINX, "-c", conf("dualnative", "[::]:%d ipv6only=off" % pdn)],
-                stdout=subprocess.DEVNULL, stderr=ssa_log("dualnative"))
     setups["dualnative"] = pdn
-    groups["dualnative"] = [PROCS.procs[-1].pid]
+    groups["dualnative"] = [nginx("dualnative", "[::]:%d ipv6only=off" % pdn)]
     time.sleep(0.3)
     for name in ("shim", "proxyd", "dual"):
         poke(setups[name])

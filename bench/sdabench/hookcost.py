@@ -5,7 +5,7 @@ import os
 import re
 import subprocess
 
-from .common import fmt, kv, log, run, summ
+from .common import fmt, kv, log, run, summ, table
 
 NAME = "hookcost"
 HC_NS = [1, 16, 256, 4096]
@@ -40,28 +40,31 @@ def measure(P, ctx):
     for n in HC_NS:
         b, s, t = raw[n]["base"], raw[n]["shim"], raw[n]["tramp"]
         pair = list(zip(b, s))
-        out[n] = dict(
-            close_inproc=summ([y["close_bad_added"] for y in s]),
-            close_tramp=summ([y["close_bad_added"] for y in t]),
-            close_aa=summ([y["close_bad_added"] for y in b]),
-            close_cross=summ([y["close_bad"] - x["close_bad"] for x, y in pair]),
-            close_base=summ([x["close_bad"] for x in b]),
-            close_ratio=summ([y["close_bad"] / x["close_bad"] for x, y in pair]),
-            bind_inproc=summ([y["bind_miss_added"] for y in s]),
-            bind_tramp=summ([y["bind_miss_added"] for y in t]),
-            bind_aa=summ([y["bind_miss_added"] for y in b]),
-            bind_cross=summ([y["bind_miss"] - x["bind_miss"] for x, y in pair]),
-            bind_base=summ([x["bind_miss"] for x in b]),
-            bind_ratio=summ([y["bind_miss"] / x["bind_miss"] for x, y in pair]),
-            sc_cross=summ([y["socket_close"] - x["socket_close"] for x, y in pair]),
-            sc_base=summ([x["socket_close"] for x in b]),
-            sc_ratio=summ([y["socket_close"] / x["socket_close"] for x, y in pair]),
+        out[n] = {}
+        for op, k in (("close", "close_bad"), ("bind", "bind_miss")):
+            out[n].update({
+                op + "_inproc": summ([y[k + "_added"] for y in s]),
+                op + "_tramp": summ([y[k + "_added"] for y in t]),
+                op + "_aa": summ([y[k + "_added"] for y in b]),
+            })
+            out[n].update(cross_process(op, k, b, pair))
+        out[n].update(cross_process("sc", "socket_close", b, pair))
+        out[n].update(
             probe_us=summ([(y["first_bind"] - x["first_bind"]) / 1e3 for x, y in pair]),
             probe_per_sock_us=summ([(y["first_bind"] - x["first_bind"]) / 1e3 / n
                                     for x, y in pair]),
         )
     out["profile"] = profile_bind_miss(shim, B)
     return out
+
+
+def cross_process(op, k, base, pair):
+    """The figure k of the shim's process against the no-shim one's (pair:
+    their rounds, base: the no-shim rounds): OP_cross (the difference),
+    OP_base (the no-shim figure) and OP_ratio."""
+    return {op + "_cross": summ([y[k] - x[k] for x, y in pair]),
+            op + "_base": summ([x[k] for x in base]),
+            op + "_ratio": summ([y[k] / x[k] for x, y in pair])}
 
 
 def profile_bind_miss(shim, B):
@@ -113,27 +116,17 @@ def section(R, a, num):
           " pays. *vs no-shim process* is the plain difference between two processes (noisier)."
           " %d rounds alternate the processes." % (P["hc_iter"], P["hc_rounds"]))
         a("")
-        a("close() of an fd number that is not open (EBADF: the kernel's part is as small as it gets):")
-        a("")
-        a("| N | added ns, shim (in-process) | added ns, minimal interposer | A/A, no preload | added ns vs no-shim process | ns per call without shim |")
-        a("|---|---|---|---|---|---|")
-        for n in HC_NS:
-            x = hc[str(n)]
-            a("| %d | %s | %s | %s | %s | %s |" % (
-                n, fmt(x["close_inproc"], 1), fmt(x["close_tramp"], 1), fmt(x["close_aa"], 1),
-                fmt(x["close_cross"], 1), fmt(x["close_base"], 0)))
-        a("")
-        a("bind() of an already bound socket to a free address (a port) that no inherited socket"
-          " serves: the shim has to find out that nothing matches, then the kernel returns EINVAL:")
-        a("")
-        a("| N | added ns, shim (in-process) | added ns, minimal interposer | A/A, no preload | added ns vs no-shim process | ns per call without shim |")
-        a("|---|---|---|---|---|---|")
-        for n in HC_NS:
-            x = hc[str(n)]
-            a("| %d | %s | %s | %s | %s | %s |" % (
-                n, fmt(x["bind_inproc"], 1), fmt(x["bind_tramp"], 1), fmt(x["bind_aa"], 1),
-                fmt(x["bind_cross"], 1), fmt(x["bind_base"], 0)))
-        a("")
+        for op, text in (("close", "close() of an fd number that is not open (EBADF: the kernel's part"
+                                   " is as small as it gets):"),
+                         ("bind", "bind() of an already bound socket to a free address (a port) that no"
+                                  " inherited socket serves: the shim has to find out that nothing"
+                                  " matches, then the kernel returns EINVAL:")):
+            a(text)
+            a("")
+            table(a, "| N | added ns, shim (in-process) | added ns, minimal interposer | A/A, no preload | added ns vs no-shim process | ns per call without shim |",
+                  [[str(n), fmt(x[op + "_inproc"], 1), fmt(x[op + "_tramp"], 1), fmt(x[op + "_aa"], 1),
+                    fmt(x[op + "_cross"], 1), fmt(x[op + "_base"], 0)] for n, x in ((n, hc[str(n)]) for n in HC_NS)])
+            a("")
         lo, hi = hc[str(HC_NS[0])], hc[str(HC_NS[-1])]
         a("Flatness in N (N=%d minus N=%d, medians): close() %+.1f ns, bind() miss %+.1f ns."
           % (HC_NS[-1], HC_NS[0], hi["close_inproc"]["med"] - lo["close_inproc"]["med"],
@@ -146,13 +139,9 @@ def section(R, a, num):
               " kernel): %s." % (prof["n"], prof["shim_share"],
                                  ", ".join("`%s` %.0f%%" % (sym, p) for sym, p in prof["top"])))
         a("")
-        a("| N | socket()+close(): ratio vs no shim | added ns | first bind() (probes the N sockets): added µs | µs per inherited socket |")
-        a("|---|---|---|---|---|")
-        for n in HC_NS:
-            x = hc[str(n)]
-            a("| %d | %s | %s | %s | %s |" % (
-                n, fmt(x["sc_ratio"]), fmt(x["sc_cross"], 0), fmt(x["probe_us"], 1),
-                fmt(x["probe_per_sock_us"], 2)))
+        table(a, "| N | socket()+close(): ratio vs no shim | added ns | first bind() (probes the N sockets): added µs | µs per inherited socket |",
+              [[str(n), fmt(x["sc_ratio"]), fmt(x["sc_cross"], 0), fmt(x["probe_us"], 1),
+                fmt(x["probe_per_sock_us"], 2)] for n, x in ((n, hc[str(n)]) for n in HC_NS)])
         a("")
         a("The adoption itself (socket() + bind() adopting + listen() + close(), and its system"
           " calls) is in the section *Adoption cost*.")

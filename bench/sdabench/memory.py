@@ -6,7 +6,7 @@ import re
 import select
 import subprocess
 
-from .common import PROCS, fmt, log, summ
+from .common import PROCS, fmt, log, summ, table
 
 NAME = "memory"
 MEM_NS = [0, 64, 1024]
@@ -70,13 +70,10 @@ def section(R, a, num):
           " with N inherited sockets, with the shim and without it (same fds), %d round%s."
           % (P["mem_rounds"], "" if P["mem_rounds"] == 1 else "s"))
         a("")
-        a("| N | VmRSS without shim, kB | VmRSS with shim, kB | ratio | added kB | of which private (RssAnon) | of which file-backed (RssFile) |")
-        a("|---|---|---|---|---|---|---|")
-        for n in MEM_NS:
-            x = mem[str(n)]
-            a("| %d | %s | %s | %s | %s | %s | %s |" % (
-                n, fmt(x["base"], 0), fmt(x["shim"], 0), fmt(x["ratio"]), fmt(x["delta"], 0),
-                fmt(x["delta_anon"], 0), fmt(x.get("delta_file"), 0)))
+        table(a, "| N | VmRSS without shim, kB | VmRSS with shim, kB | ratio | added kB | of which private (RssAnon) | of which file-backed (RssFile) |",
+              [[str(n), fmt(x["base"], 0), fmt(x["shim"], 0), fmt(x["ratio"]), fmt(x["delta"], 0),
+                fmt(x["delta_anon"], 0), fmt(x.get("delta_file"), 0)]
+               for n, x in ((n, mem[str(n)]) for n in MEM_NS)])
         a("")
         big = mem[str(MEM_NS[-1])]
         a("For scale: an empty preloaded .so adds %s kB. RssFile counts pages of shared libraries"

@@ -9,7 +9,7 @@ import socket
 import threading
 import time
 
-from .common import PY, fmt, free_port, http_get, log, run, summ
+from .common import PY, fmt, free_port, http_get, log, recv_all, run, summ
 
 NAME = "restart"
 
@@ -55,12 +55,7 @@ class Load:
             return "other"
         try:
             s.sendall(b"GET /f.txt HTTP/1.0\r\nHost: bench\r\n\r\n")
-            data = b""
-            while len(data) < 1 << 16:
-                b = s.recv(65536)
-                if not b:
-                    break
-                data += b
+            data = recv_all(s, 1 << 16)
         except socket.timeout:
             return "timeout"
         except OSError:

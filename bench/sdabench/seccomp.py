@@ -9,8 +9,8 @@ import socket
 import subprocess
 import time
 
-from .common import (PROCS, PROFILES, SSA, fmt_ci, free_ports, judge_ci, kv, log, poke, run,
-                     summ_ci)
+from .common import (PROCS, PROFILES, SSA, cpu_ns, fmt_ci, free_ports, heading, judge_ci, kv, log,
+                     poke, run, summ_ci)
 from .datapath import parse_wrk
 
 NAME = "seccomp"
@@ -45,26 +45,6 @@ def build_go(work, B):
     if cp.returncode != 0:
         raise RuntimeError("go build of bench/goserver.go failed: %s" % cp.stderr[-500:])
     return out
-
-
-def cpu_ns(pgids):
-    """CPU time (ns) of every thread of every process in these process
-    groups (/proc/PID/task/TID/schedstat: a Go server works in its threads)."""
-    total = 0
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                st = f.read()
-            if int(st[st.rindex(")") + 2:].split()[2]) not in pgids:
-                continue
-            for t in os.listdir("/proc/%s/task" % d):
-                with open("/proc/%s/task/%s/schedstat" % (d, t)) as f:
-                    total += int(f.read().split()[0])
-        except (OSError, ValueError, IndexError):
-            continue
-    return total
 
 
 def http_ok(port):
@@ -162,10 +142,10 @@ def measure_http(S, L, B, work):
     data = {k: [] for k in order}
     for r in range(S["gh_rounds"]):
         for name in order[r % 3:] + order[:r % 3]:
-            c0 = cpu_ns([groups[name]])
+            c0 = cpu_ns([groups[name]], threads=True)
             cp = run(["wrk", "-t1", "-c16", "-d%ds" % S["gh_secs"], "--latency",
                       "http://127.0.0.1:%d/" % ports[name]], timeout=S["gh_secs"] + 30)
-            c1 = cpu_ns([groups[name]])
+            c1 = cpu_ns([groups[name]], threads=True)
             w = parse_wrk(cp.stdout)
             w["cpu_us_per_req"] = (c1 - c0) / 1e3 / w["requests"] if w.get("requests") else None
             data[name].append(w)
@@ -189,11 +169,7 @@ def measure_http(S, L, B, work):
 def section(R, a, num):
     S = SC_PROFILES.get(R.get("mode"), SC_PROFILES["full"])
     sc = R.get("seccomp", {})
-    a("## %d. Seccomp mode (static and Go programs)" % num)
-    a("")
-    if "error" in sc:
-        a("Not measured: %s" % sc["error"])
-        a("")
+    if heading(a, num, "Seccomp mode (static and Go programs)", sc):
         return
     a("`bench/seccompcost` runs as it is (*base*), under a filter of its own that allows every"
       " call (*allow-all*, the floor any seccomp filter pays), and under `sdadopt --seccomp"
@@ -259,23 +235,25 @@ def targets(R):
     sc = R.get("seccomp", {})
     if "getppid_added" not in sc:
         return []
-    T = []
-    g = sc["getppid_added"]
-    T.append(dict(what="seccomp mode: a system call the filter lets through: ≤ %d ns added" % UNTRAPPED_MAX_NS,
-                  measured="%s ns (an allow-all filter: %s ns)" % (fmt_ci(g, 1), fmt_ci(sc["getppid_allowall"], 1)),
-                  ok=judge_ci(g, UNTRAPPED_MAX_NS),
-                  why=("the filter is 8 BPF instructions without an argument load, so the kernel's"
-                       " per-system-call cache (Linux 5.11) allows every other call without running it;"
-                       " what is left is seccomp's entry work that any filter pays (the allow-all row)."
-                       " A larger figure is noise of the machine (compare the intervals) or a kernel"
-                       " without the cache.")))
-    b = sc["bind_added"]
-    T.append(dict(what="seccomp mode: one trapped bind() (continued): ≤ %d µs added" % TRAPPED_MAX_US,
-                  measured="%s µs (ratio %s)" % (fmt_ci(b, 2), fmt_ci(sc["bind_ratio"], 2)),
-                  ok=judge_ci(b, TRAPPED_MAX_US),
-                  why=("two context switches to the supervisor and back plus its reads; on a loaded"
-                       " 2-core machine the supervisor waits for a CPU. It is paid once per bind() at"
-                       " start-up.")))
+
+    def cost(what, x, digits, unit, limit, beside, why):
+        """A target on the median cost x (summ_ci) of sdadopt's filter: ≤ limit."""
+        return dict(what=what, measured="%s %s (%s)" % (fmt_ci(x, digits), unit, beside),
+                    ok=judge_ci(x, limit), why=why)
+
+    T = [cost("seccomp mode: a system call the filter lets through: ≤ %d ns added" % UNTRAPPED_MAX_NS,
+              sc["getppid_added"], 1, "ns", UNTRAPPED_MAX_NS,
+              "an allow-all filter: %s ns" % fmt_ci(sc["getppid_allowall"], 1),
+              why=("the filter is 8 BPF instructions without an argument load, so the kernel's"
+                   " per-system-call cache (Linux 5.11) allows every other call without running it;"
+                   " what is left is seccomp's entry work that any filter pays (the allow-all row)."
+                   " A larger figure is noise of the machine (compare the intervals) or a kernel"
+                   " without the cache.")),
+         cost("seccomp mode: one trapped bind() (continued): ≤ %d µs added" % TRAPPED_MAX_US,
+              sc["bind_added"], 2, "µs", TRAPPED_MAX_US, "ratio %s" % fmt_ci(sc["bind_ratio"], 2),
+              why=("two context switches to the supervisor and back plus its reads; on a loaded"
+                   " 2-core machine the supervisor waits for a CPU. It is paid once per bind() at"
+                   " start-up."))]
     h = sc.get("http")
     if h and h.get("ratio"):
         T.append(dict(what="seccomp mode: Go net/http server requests/s, adopted / native ≥ %.2f" % GO_RPS_MIN,

@@ -10,7 +10,7 @@ import os
 import re
 import subprocess
 
-from .common import log
+from .common import heading, log
 
 NAME = "systemd"
 
@@ -40,11 +40,7 @@ def measure(P, ctx):
 
 def section(R, a, num):
     s = R.get(NAME, {})
-    a("## %d. Restarts under the real systemd" % num)
-    a("")
-    if "error" in s:
-        a("Not measured: %s" % s["error"])
-        a("")
+    if heading(a, num, "Restarts under the real systemd", s):
         return
     a("`bench/systemd_restart.sh` boots systemd 252 as PID 1 in private namespaces and runs"
       " `systemctl restart` %d times on `python3 -m http.server` while one client makes one"
