@@ -20,6 +20,7 @@
 #include "inherited.h"
 #include "lock.h"
 #include "log.h"
+#include "real.h"
 
 #define SENT_MAX 256            /* listening sockets handed per process */
 #define SEND_WAIT_MS 1000       /* a full notify queue: one bounded wait */
@@ -41,11 +42,6 @@ static ino_t seen[SENT_MAX];    /* socket inodes handed or refused: each is
 static size_t n_seen, n_sent;
 static int said_many;
 
-static void close_fd(int fd)
-{
-	(void)syscall(SYS_close, fd);
-}
-
 /* A process that is not activated has no log sink of its own (none that
  * close() could protect): one is opened for the event's line and closed
  * again, with the lock held. */
@@ -59,7 +55,7 @@ static int sink_begin(void)
 static void sink_end(int opened)
 {
 	if (opened && sda_log_fd() >= 0) {
-		close_fd(sda_log_fd());
+		(void)sda_real_close(sda_log_fd());
 		sda_log_set_fd(-1);
 	}
 }
@@ -199,7 +195,7 @@ static int send_store(int fd, const char *name, const char **what)
 		break;
 	}
 out:
-	close_fd(s);
+	(void)sda_real_close(s);
 	return r;
 }
 

@@ -84,12 +84,14 @@ uint32_t sda_fd_opts(int fd)
 	return atomic_load_explicit(&t->opts[fd], memory_order_relaxed);
 }
 
-void sda_fd_kind_set(int fd, int domain, int type, int protocol)
+void sda_fd_socket(int fd, int domain, int type, int protocol)
 {
 	struct sda_fdtab *t = sda_fdtab_get();
 
-	if (!t || fd < 0 || (size_t)fd >= t->cap || domain <= 0 || domain > 0xff ||
-	    (type & 0xf) <= 0 || protocol < 0 || protocol > 0xffff)
+	if (!t || fd < 0 || (size_t)fd >= t->cap)
+		return;
+	sda_fd_set(fd, SDA_FD_TRACKED);          /* no options set, kind unknown */
+	if (domain <= 0 || domain > 0xff || (type & 0xf) <= 0 || protocol < 0 || protocol > 0xffff)
 		return;
 	atomic_store_explicit(&t->kind[fd], (uint32_t)domain | (uint32_t)(type & 0xf) << 8 |
 				      (uint32_t)protocol << 16, memory_order_relaxed);

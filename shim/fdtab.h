@@ -64,9 +64,10 @@ void sda_fd_forget_span(size_t first, size_t last);
 void sda_fd_opt_set(int fd, unsigned bit);
 uint32_t sda_fd_opts(int fd);
 
-/* socket(domain, type, protocol) made fd (tracked fds only): packed as
- * domain | type << 8 | protocol << 16; 0 when not known. */
-void sda_fd_kind_set(int fd, int domain, int type, int protocol);
+/* socket(domain, type, protocol) made fd: it is TRACKED from now on, with
+ * no option set, and its kind is kept, packed as domain | type << 8 |
+ * protocol << 16 (sda_fd_kind(): 0 when not known). */
+void sda_fd_socket(int fd, int domain, int type, int protocol);
 uint32_t sda_fd_kind(int fd);
 #define SDA_KIND_DOMAIN(k) ((int)((k) & 0xff))
 #define SDA_KIND_TYPE(k) ((int)(((k) >> 8) & 0xff))

@@ -59,10 +59,8 @@ SDA_EXPORT int socket(int domain, int type, int protocol)
 {
 	int fd = SDA_REAL(socket)(domain, type, protocol);
 
-	if (fd >= 0) {
-		sda_fd_fresh(fd, SDA_FD_TRACKED);
-		sda_fd_kind_set(fd, domain, type, protocol);
-	}
+	if (fd >= 0)
+		sda_fd_socket(fd, domain, type, protocol);
 	return fd;
 }
 
@@ -129,7 +127,7 @@ SDA_EXPORT int close(int fd)
 			return sda_own_close(fd);
 		sda_fd_set(fd, 0);
 	}
-	return sda_real.close ? sda_real.close(fd) : (int)syscall(SYS_close, fd);
+	return sda_real_close(fd);
 }
 
 SDA_EXPORT int close_range(unsigned int first, unsigned int last, int flags)

@@ -39,7 +39,7 @@ static int self_pidfdid(uint64_t *id)
 	ok = fstatfs(fd, &sfs) == 0 && sfs.f_type == PIDFS_MAGIC_ && fstat(fd, &st) == 0;
 	if (ok)
 		*id = (uint64_t)st.st_ino;
-	sda_real.close(fd);
+	sda_real_close(fd);
 	return ok;
 }
 
@@ -200,7 +200,7 @@ __attribute__((constructor)) static void sda_init(void)
 		if (level >= SDA_LOG_DEBUG && sda_log_open(level, vars.journal, 3) >= 0) {
 			sda_debug("%s (LISTEN_PID=%s, this is pid %d); not adopting anything",
 				  env.why, in.listen_pid, (int)in.self_pid);
-			sda_real.close(sda_log_fd());
+			sda_real_close(sda_log_fd());
 			sda_log_set_fd(-1);
 		}
 		goto out;
@@ -236,7 +236,7 @@ __attribute__((constructor)) static void sda_init(void)
 
 inert:
 	if (sda_log_fd() >= 0) {
-		sda_real.close(sda_log_fd());
+		sda_real_close(sda_log_fd());
 		sda_log_set_fd(-1);
 	}
 out:

@@ -114,11 +114,6 @@ static int move_own(int fd, const char *why)
 	return nfd;
 }
 
-static int close_real(int fd)
-{
-	return sda_real.close ? sda_real.close(fd) : (int)syscall(SYS_close, fd);
-}
-
 int sda_own_close(int fd)
 {
 	sigset_t mask;
@@ -126,7 +121,7 @@ int sda_own_close(int fd)
 
 	sda_lock(&mask);
 	if ((sda_fd_flags(fd) & SDA_FD_OWN) && move_own(fd, "closes it") >= 0)
-		(void)close_real(fd);
+		(void)sda_real_close(fd);
 	sda_unlock(&mask);
 	errno = saved;
 	return 0;

@@ -5,7 +5,9 @@
 
 #include <stddef.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #define SDA_EXPORT __attribute__((visibility("default")))
 
@@ -54,6 +56,14 @@ extern struct sda_real_table sda_real;
 void *sda_real_get(size_t offset, const char *name, void *self, int optional);
 /* Only close(), by the constructor: the close() hook never resolves. */
 void sda_real_resolve_close(void);
+
+/* The real close(), or the system call where the constructor could not
+ * resolve it (or has not run yet): the close() hook and every close of the
+ * shim's own. */
+static inline int sda_real_close(int fd)
+{
+	return sda_real.close ? sda_real.close(fd) : (int)syscall(SYS_close, fd);
+}
 
 /* The real function, looked up on its first use (a hook may run before our
  * constructor; a process never pays for functions it never calls).  Never
