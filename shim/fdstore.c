@@ -210,7 +210,7 @@ static int inherited_inode(ino_t ino)
 		return 0;
 	sda_lock(&mask);
 	for (size_t i = 0; i < sda_inh.reg.n && !hit; i++)
-		hit = fstat(sda_inh.reg.e[i].fd, &st) == 0 && st.st_ino == ino;
+		hit = sda_inh.fds[i] >= 0 && fstat(sda_inh.fds[i], &st) == 0 && st.st_ino == ino;
 	sda_unlock(&mask);
 	return hit;
 }
@@ -226,8 +226,8 @@ static size_t stored_before(void)
 		return 0;
 	for (size_t i = 0; i < sda_inh.reg.n; i++)
 		for (size_t j = 0; j < 3; j++)
-			if (sda_inh.reg.e[i].name &&
-			    strncmp(sda_inh.reg.e[i].name, kinds[j], strlen(kinds[j])) == 0)
+			if (sda_inh.env.names[i] &&
+			    strncmp(sda_inh.env.names[i], kinds[j], strlen(kinds[j])) == 0)
 				k++;
 	return k;
 }

@@ -9,7 +9,7 @@ struct sda_fdtab *_Atomic sda_fdtab;
 
 static _Atomic size_t fd_hi;            /* highest fd ever flagged */
 
-int sda_fdtab_init(size_t cap)
+struct sda_fdtab *sda_fdtab_make(size_t cap)
 {
 	/* the flags, then the option masks (aligned), in the arena's
 	 * mapping, whose untouched pages cost no memory */
@@ -18,12 +18,16 @@ int sda_fdtab_init(size_t cap)
 	struct sda_fdtab *t;
 
 	if (!(t = sda_arena_zalloc(flags_len + 2 * opts_len)))
-		return -ENOMEM;
+		return NULL;
 	t->cap = cap;
 	t->opts = (_Atomic uint32_t *)((unsigned char *)t + flags_len);
 	t->kind = (_Atomic uint32_t *)((unsigned char *)t + flags_len + opts_len);
+	return t;
+}
+
+void sda_fdtab_start(struct sda_fdtab *t)
+{
 	atomic_store_explicit(&sda_fdtab, t, memory_order_release);
-	return 0;
 }
 
 void sda_fd_set(int fd, unsigned flags)

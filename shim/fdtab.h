@@ -51,8 +51,10 @@ static inline unsigned sda_fd_flags(int fd)
 	return atomic_load_explicit(&t->f[fd], memory_order_relaxed);
 }
 
-/* Map the table for fds [0, cap); 0 or -errno. */
-int sda_fdtab_init(size_t cap);
+/* A table for fds [0, cap), or NULL; sda_fdtab_start() makes it the one
+ * (the shim is activated from then on). */
+struct sda_fdtab *sda_fdtab_make(size_t cap);
+void sda_fdtab_start(struct sda_fdtab *t);
 void sda_fd_set(int fd, unsigned flags);
 /* The highest fd number ever flagged (bounds a scan of the table). */
 size_t sda_fd_hi(void);

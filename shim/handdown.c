@@ -38,7 +38,7 @@ char *const *sda_exec_env(char *const envp[], const char *what)
 		return envp;
 	sda_lock(&mask);
 	for (size_t i = 0; i < reg->n; i++)
-		if (reg->e[i].fd != SDA_LISTEN_FDS_START + (int)i) {
+		if (sda_inh.fds[i] >= 0 && sda_inh.fds[i] != SDA_LISTEN_FDS_START + (int)i) {
 			sda_unlock(&mask);
 			return envp;             /* moved: cannot pass them as fds 3.. */
 		}

@@ -42,7 +42,7 @@ int sda_probe_done(void)
  * number that is not open is the program's to use, never ours.  Two system
  * calls for all of them (poll() tells which are open, close_range() sets
  * close-on-exec on the range); one fcntl() each where close_range() cannot. */
-static void cloexec_all(struct sda_sock *e, size_t n)
+static void cloexec_all(int *fds, size_t n)
 {
 	struct pollfd p[256];
 	int per_fd = syscall(SYS_close_range, SDA_LISTEN_FDS_START,
@@ -52,20 +52,16 @@ static void cloexec_all(struct sda_sock *e, size_t n)
 		size_t k = n - i < 256 ? n - i : 256;
 
 		for (size_t j = 0; j < k; j++)
-			p[j] = (struct pollfd){ .fd = e[i + j].fd, .events = 0 };
+			p[j] = (struct pollfd){ .fd = fds[i + j], .events = 0 };
 		if (per_fd || sda_sys_poll(p, k, 0) < 0) {
 			for (size_t j = 0; j < k; j++)
-				if (fcntl(e[i + j].fd, F_SETFD, FD_CLOEXEC) < 0) {
-					e[i + j].why = "not an open file descriptor";
-					e[i + j].err = errno;
-				}
+				if (fcntl(fds[i + j], F_SETFD, FD_CLOEXEC) < 0)
+					fds[i + j] = errno > 0 ? -errno : -EBADF;
 			continue;
 		}
 		for (size_t j = 0; j < k; j++)
-			if (p[j].revents & POLLNVAL) {
-				e[i + j].why = "not an open file descriptor";
-				e[i + j].err = EBADF;
-			}
+			if (p[j].revents & POLLNVAL)
+				fds[i + j] = -EBADF;
 	}
 }
 
@@ -73,18 +69,20 @@ int sda_inherited_init(struct sda_env *e, const struct sda_start *st)
 {
 	struct sda_inherited *h = &sda_inh;
 	size_t cap = FDTAB_MAX, n = (size_t)e->n_fds;
-	int r;
+	struct sda_fdtab *t;
 
 	if (st->nofile_max != RLIM_INFINITY && st->nofile_max < cap)
 		cap = st->nofile_max;
 	if (cap < n + SDA_LISTEN_FDS_START + 64)
 		cap = n + SDA_LISTEN_FDS_START + 64;
-	/* what is written now first, so that it shares pages: the own list,
-	 * then the registry's entries (its indexes are written at the probe);
-	 * the adoption counts stay this process's until it forks */
-	if (sda_protect_init(n + 1) < 0 || sda_registry_alloc_with(&h->reg, n, sda_arena_zalloc) < 0 ||
-	    !(h->adoptions = sda_arena_zalloc(n * sizeof(*h->adoptions))) ||
-	    (r = sda_fdtab_init(cap)) < 0) {
+	/* what is written now first, so that it shares a page with the names:
+	 * the own list, where each socket is, the fd table's first fds; the
+	 * registry is written at the probe, and the adoption counts stay this
+	 * process's until it forks */
+	if (sda_protect_init(n + 1) < 0 || !(h->fds = sda_arena_zalloc(n * sizeof(*h->fds))) ||
+	    !(t = sda_fdtab_make(cap)) ||
+	    sda_registry_alloc_with(&h->reg, n, sda_arena_zalloc) < 0 ||
+	    !(h->adoptions = sda_arena_zalloc(n * sizeof(*h->adoptions)))) {
 		h->adoptions = NULL;
 		sda_registry_free(&h->reg);
 		return -ENOMEM;
@@ -94,15 +92,14 @@ int sda_inherited_init(struct sda_env *e, const struct sda_start *st)
 	sda_fork_care_at_start(st->self);
 	h->env = *e;
 	memset(e, 0, sizeof(*e));
+	sda_fdtab_start(t);
 
-	for (size_t i = 0; i < n; i++) {
-		h->reg.e[i].fd = SDA_LISTEN_FDS_START + (int)i;
-		h->reg.e[i].name = h->env.names[i];
-	}
-	cloexec_all(h->reg.e, n);
 	for (size_t i = 0; i < n; i++)
-		if (!h->reg.e[i].why)
-			sda_own_add(h->reg.e[i].fd);
+		h->fds[i] = SDA_LISTEN_FDS_START + (int)i;
+	cloexec_all(h->fds, n);
+	for (size_t i = 0; i < n; i++)
+		if (h->fds[i] >= 0)
+			sda_own_add(h->fds[i]);
 	if (st->log_fd >= 0)
 		sda_own_add(st->log_fd);
 	h->act_pid = st->self;
@@ -151,12 +148,15 @@ static void probe_all(void)
 
 	for (size_t i = 0; i < reg->n; i++) {
 		struct sda_sock *s = &reg->e[i];
-		const char *name = s->name;
+		const char *name = h->env.names[i];
 		enum sda_name_kind k = sda_name_kind(name);
-		int fd = s->fd, no = sda_inherited_no(s);
+		int fd = h->fds[i], no = sda_inherited_no(s);
 
-		if (s->why) {
-			/* found closed at start-up: why and err are set already */
+		s->name = name;
+		s->fd = fd >= 0 ? fd : no;
+		if (fd < 0) {
+			s->why = "not an open file descriptor";   /* found so at start-up */
+			s->err = -fd;
 		} else if (k == SDA_NAME_STORED || k == SDA_NAME_CONNECTION) {
 			s->why = k == SDA_NAME_STORED ?
 				"a stored fd (FileDescriptorStoreMax=), not a socket unit's socket" :
@@ -168,7 +168,8 @@ static void probe_all(void)
 			if (sda_log_run_next(&ignored, no))
 				sda_warn("ignoring inherited fd %d \"%s\": %s%s%s", no, name, s->why,
 					 s->err ? ": " : "", s->err ? strerrorname_np(s->err) : "");
-			sda_own_del(fd);
+			if (fd >= 0)
+				sda_own_del(fd);
 			continue;
 		}
 		if (s->family == AF_UNIX && !s->addr.abstract)

@@ -21,7 +21,12 @@ struct sda_settings {
 
 struct sda_inherited {
 	struct sda_env env;             /* names of the inherited fds */
-	struct sda_registry reg;        /* entries allocated at init */
+	struct sda_registry reg;        /* allocated at init, filled at the probe */
+	/* where inherited socket i is now: 3 + i until moved (protect.c);
+	 * -errno when it was not open at start.  Kept apart from reg.e (whose
+	 * pages the constructor then never writes); reg.e[i].fd follows it
+	 * once probed. */
+	int *fds;
 	struct sda_settings settings;
 	int have_unix_paths;
 	pid_t act_pid;                  /* the process LISTEN_PID named */

@@ -103,8 +103,11 @@ static int move_own(int fd, const char *why)
 		return -1;
 	}
 	for (size_t i = 0; i < reg->n; i++)
-		if (reg->e[i].fd == fd)
-			reg->e[i].fd = nfd;
+		if (sda_inh.fds[i] == fd) {
+			sda_inh.fds[i] = nfd;
+			if (sda_probe_done())
+				reg->e[i].fd = nfd;
+		}
 	if (sda_log_fd() == fd)
 		sda_log_set_fd(nfd);
 	sda_own_del(fd);
