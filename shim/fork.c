@@ -12,7 +12,6 @@
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static _Atomic int registered;
 static _Atomic pid_t self;
-static _Atomic int forked;
 
 static void prepare(void)
 {
@@ -23,7 +22,6 @@ static void prepare(void)
 static void parent(void)
 {
 	sda_lock_atfork_release();
-	atomic_store(&forked, 1);
 }
 
 static void child(void)
@@ -32,16 +30,11 @@ static void child(void)
 	atomic_store(&self, (pid_t)syscall(SYS_getpid));
 }
 
-static void register_as(pid_t pid)
-{
-	atomic_store(&self, pid);
-	if (pthread_atfork(prepare, parent, child) == 0)
-		atomic_store_explicit(&registered, 1, memory_order_release);
-}
-
 static void do_register(void)
 {
-	register_as((pid_t)syscall(SYS_getpid));
+	atomic_store(&self, (pid_t)syscall(SYS_getpid));
+	if (pthread_atfork(prepare, parent, child) == 0)
+		atomic_store_explicit(&registered, 1, memory_order_release);
 }
 
 void sda_fork_care(void)
@@ -50,19 +43,14 @@ void sda_fork_care(void)
 		pthread_once(&once, do_register);
 }
 
-void sda_fork_care_at_start(pid_t pid)
+void sda_fork_coming(void)
 {
-	if (!atomic_load_explicit(&registered, memory_order_acquire))
-		register_as(pid);
+	if (sda_activated())
+		sda_fork_care();
 }
 
 pid_t sda_self(void)
 {
 	return atomic_load_explicit(&registered, memory_order_acquire) ? atomic_load(&self) :
 		(pid_t)syscall(SYS_getpid);
-}
-
-int sda_may_have_forked(void)
-{
-	return !atomic_load(&registered) || atomic_load(&forked);
 }

@@ -17,6 +17,7 @@
 #include "carry.h"
 #include "fdstore.h"
 #include "fdtab.h"
+#include "fork.h"
 #include "handdown.h"
 #include "pathguard.h"
 #include "protect.h"
@@ -316,6 +317,13 @@ SDA_EXPORT int execvp(const char *file, char *const argv[])
 SDA_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
 	return do_exec(EXEC_FD, NULL, fd, argv, envp);
+}
+
+/* fork(): the fork handlers are registered before the first one. */
+SDA_EXPORT pid_t fork(void)
+{
+	sda_fork_coming();
+	return SDA_REAL(fork)();
 }
 
 /* execl*: collect the variadic arguments into an argv on the stack. */

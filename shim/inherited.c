@@ -16,7 +16,6 @@
 #include "addr.h"
 #include "arena.h"
 #include "fdtab.h"
-#include "fork.h"
 #include "sys.h"
 #include "lock.h"
 #include "log.h"
@@ -87,9 +86,6 @@ int sda_inherited_init(struct sda_env *e, const struct sda_start *st)
 		sda_registry_free(&h->reg);
 		return -ENOMEM;
 	}
-	/* the fork handlers before any fork: a worker's adoptions must reach
-	 * the shared counts even if this process never takes the lock */
-	sda_fork_care_at_start(st->self);
 	h->env = *e;
 	memset(e, 0, sizeof(*e));
 	sda_fdtab_start(t);

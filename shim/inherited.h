@@ -38,7 +38,7 @@ struct sda_inherited {
 	 * This process's own until its first fork (a shared mapping costs
 	 * more than the rest of activation); then a MAP_SHARED copy. */
 	_Atomic unsigned long *_Atomic adoptions;
-	int counts_shared;              /* the copy was made (or tried) */
+	_Atomic int counts_shared;      /* the copy was made (or tried) */
 };
 extern struct sda_inherited sda_inh;
 

@@ -38,7 +38,8 @@
 	X(int, connect, (int, const struct sockaddr *, socklen_t))                     \
 	X(int, execve, (const char *, char *const[], char *const[]))                   \
 	X(int, execvpe, (const char *, char *const[], char *const[]))                  \
-	X(int, fexecve, (int, char *const[], char *const[]))
+	X(int, fexecve, (int, char *const[], char *const[]))                           \
+	X(pid_t, fork, (void))
 
 struct sda_real_table {
 #define SDA_REAL_FIELD(ret, name, args) ret(*name) args;

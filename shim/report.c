@@ -30,8 +30,8 @@ static enum sda_level level(void)
 static int any_adoption(void)
 {
 	size_t pg = 4096, n = sda_inh.reg.n;   /* mincore works on any page size that divides it */
-	/* page-aligned: the shared mapping made at the first fork (were it
-	 * the arena's copy, mincore() fails and the counts are read) */
+	/* page-aligned: the shared mapping made at the first fork (if that
+	 * failed, the arena's copy: mincore() fails and the counts are read) */
 	uintptr_t base = (uintptr_t)sda_inh.adoptions;
 
 	for (size_t off = 0; off < n * sizeof(*sda_inh.adoptions); off += pg) {
@@ -52,9 +52,10 @@ static int any_adoption(void)
  * in one line, without probing (a program that never binds pays nothing). */
 static void report_unprobed(const char *when)
 {
-	/* only a forked worker can have adopted (the shared page is not even
-	 * read otherwise: its first read costs a page) */
-	if (sda_may_have_forked() && any_adoption())
+	/* only a forked worker can have adopted, and only a fork the handlers
+	 * saw made the counts shared (they are not even read otherwise: their
+	 * first read costs a page) */
+	if (sda_inh.counts_shared && any_adoption())
 		return;
 	sda_log(level(), "none of the %zu inherited fds was adopted %s: the program never bound an "
 		"address (LISTEN_FDNAMES=%s)", sda_inh.reg.n, when, sda_inh.listen_names);

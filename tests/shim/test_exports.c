@@ -11,7 +11,7 @@ static const char *const allowed[] = {
 	"unlink", "unlinkat", "remove", "accept", "accept4", "getsockname", "getpeername",
 	"recvfrom", "recvmsg",
 	/* exec hand-down (CONTRACT.md) */
-	"execve", "execv", "execvp", "execvpe", "fexecve", "execl", "execlp", "execle",
+	"execve", "execv", "execvp", "execvpe", "fexecve", "execl", "execlp", "execle", "fork",
 	/* announced in CONTRACT.md */
 	"setsockopt",
 	/* v4-mapped adoption (an IPv6 program on an IPv4 socket, CONTRACT.md) */
