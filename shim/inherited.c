@@ -27,11 +27,6 @@
 struct sda_inherited sda_inh = { .listen_names = "(unset)" };
 static _Atomic int probed;              /* reg filled and indexed */
 
-int sda_activated(void)
-{
-	return sda_fdtab_get() != NULL;
-}
-
 int sda_probe_done(void)
 {
 	return atomic_load_explicit(&probed, memory_order_acquire);

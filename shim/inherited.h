@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "env.h"
+#include "fdtab.h"
 #include "registry.h"
 
 /* Settings read once by the constructor (SDADOPT_MAP, _MATCH, _STRICT). */
@@ -71,7 +72,10 @@ void sda_inherited_configure(struct sda_settings *s);
 void sda_inherited_before_fork(void);
 
 /* Activated at all?  (Constant after the constructor.) */
-int sda_activated(void);
+static inline int sda_activated(void)
+{
+	return sda_fdtab_get() != NULL;
+}
 /* Probe the inherited fds on first use; 1 when activated (registry ready),
  * 0 when inert.  Preserves errno. */
 int sda_probed(void);

@@ -55,8 +55,11 @@ extern struct sda_real_table sda_real;
  * that every libc has is fatal (one line, abort); an optional one (close_range,
  * closefrom) gives NULL. */
 void *sda_real_get(size_t offset, const char *name, void *self, int optional);
-/* Only close(), by the constructor: the close() hook never resolves. */
-void sda_real_resolve_close(void);
+/* Only close(), by the constructor: the close() hook never resolves.  Its
+ * code sits with the constructor's (.text.startup, where the compiler puts
+ * constructors): every process runs both, and each further page of code
+ * is a page fault. */
+__attribute__((section(".text.startup"))) void sda_real_resolve_close(void);
 
 /* The real close(), or the system call where the constructor could not
  * resolve it (or has not run yet): the close() hook and every close of the
