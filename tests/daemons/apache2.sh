@@ -68,23 +68,13 @@ write_conf() {
 APACHE_CMD=("$APACHE" -DFOREGROUND -f "$AW/httpd.conf")
 
 configure() {
-	PORT=$(pick_port)
-	KIND=tcp WHERE=$PORT
+	tcp_port
 	SA_OPTS=(-l "127.0.0.1:$PORT")
 	write_conf
 	SERVER=("${APACHE_CMD[@]}")
 }
 activate configure
-first_request "tcp:127.0.0.1:$PORT" 'GET /t.txt HTTP/1.0\r\nHost: sdadopt\r\n\r\n'
-
-if [[ $MODE == noshim ]]; then
-	assert_not_adopted "$TOKEN"
-	exit 0
-fi
-
-first_reply
-((FIRST_STATUS == 0)) || fail "first request: client status $FIRST_STATUS"
-head -n1 "$WORK/first.out" | grep >/dev/null '^HTTP/1\.[01] 200' || fail "first request: no 200 response"
+http_first_request "$TOKEN" "tcp:127.0.0.1:$PORT" /t.txt
 grep -qx "$TOKEN" <(tr -d '\r' <"$WORK/first.out") || fail "first request: not apache's answer"
 server_is "$APACHE"
 

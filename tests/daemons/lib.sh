@@ -159,6 +159,13 @@ start_activator() {
 	STARTED+=($!)
 }
 
+# tcp_port: for a CONFIGURE_FN of a TCP test: a new free PORT, and KIND=tcp
+# WHERE=PORT, the endpoint the checks look at.
+tcp_port() {
+	PORT=$(pick_port)
+	KIND=tcp WHERE=$PORT
+}
+
 # activate CONFIGURE_FN: call CONFIGURE_FN (which picks ports and sets
 # SA_OPTS, SERVER, KIND, WHERE), start the activator, wait until it listens;
 # retry with new ports when it found its address taken.  Sets SA_PID and
@@ -208,6 +215,33 @@ first_request() {
 		fail "the first request is not queued on socket:[$INODE] (queue: '${q}')"
 	note "first request sent while pid $SA_PID is still $exe (frozen); queued on socket:[$INODE]: $q"
 	kill -CONT "$SA_PID"
+}
+
+# run_first_request WANT CLIENT_ARGS...: the first request (first_request
+# CLIENT_ARGS...), then by MODE:
+#   noshim  the negative control, assert_not_adopted WANT (WANT: what only an
+#           answer from the daemon holds), and the test ends there (exit 0);
+#   shim    the first client's answer is collected (first_reply) and the
+#           client must have succeeded; the test goes on with its checks of
+#           $WORK/first.out.
+run_first_request() {
+	local want=$1
+	shift
+	first_request "$@"
+	if [[ $MODE == noshim ]]; then
+		assert_not_adopted "$want"
+		exit 0
+	fi
+	first_reply
+	((FIRST_STATUS == 0)) || fail "first request: client status $FIRST_STATUS"
+}
+
+# http_first_request WANT TARGET [PATH]: run_first_request for the HTTP/1.0
+# request GET PATH (default /) to TARGET (tcp:HOST:PORT); in shim mode the
+# answer must be a 200.
+http_first_request() {
+	run_first_request "$1" "$2" "GET ${3:-/} HTTP/1.0\r\nHost: sdadopt\r\n\r\n"
+	head -n1 "$WORK/first.out" | grep >/dev/null '^HTTP/1\.[01] 200' || fail "first request: no 200 response"
 }
 
 # server_is EXE_GLOB: the activator's PID now runs the daemon.

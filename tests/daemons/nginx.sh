@@ -89,8 +89,7 @@ reload) [[ $MODE == shim ]] || fail "reload has no noshim variant" ;;
 esac
 
 configure() {
-	PORT=$(pick_port)
-	KIND=tcp WHERE=$PORT
+	tcp_port
 	case $CASE in
 	dualstack)
 		SA_OPTS=(-l "$PORT")
@@ -113,17 +112,9 @@ configure() {
 }
 activate configure
 [[ $CASE != dualstack* ]] || note "activated socket: $(ss -tlnH "sport = :$PORT" | awk '{ print $4 }' | tr '\n' ' ')"
-first_request "tcp:$CLIENT_HOST:$PORT" 'GET / HTTP/1.0\r\nHost: sdadopt\r\n\r\n'
-
-if [[ $MODE == noshim ]]; then
-	assert_not_adopted "$TOKEN"
-	exit 0
-fi
-
-# (a) the queued first request
-first_reply
-((FIRST_STATUS == 0)) || fail "first request: client status $FIRST_STATUS"
-head -n1 "$WORK/first.out" | grep >/dev/null '^HTTP/1\.[01] 200' || fail "first request: no 200 response"
+# (a) the queued first request (without the shim: the negative control,
+# and the test ends)
+http_first_request "$TOKEN" "tcp:$CLIENT_HOST:$PORT"
 grep -q "^$TOKEN " "$WORK/first.out" || fail "first request: not nginx's answer"
 server_is /usr/sbin/nginx
 

@@ -43,8 +43,7 @@ srv.listen(Number(port), () => console.log('listening ' + JSON.stringify(srv.add
 JS
 
 configure() {
-	PORT=$(pick_port)
-	KIND=tcp WHERE=$PORT
+	tcp_port
 	SA_OPTS=(-l "$PORT")
 	SERVER=("$NODE" "$WORK/server.js" "$PORT" "$TOKEN")
 }
@@ -52,16 +51,7 @@ activate configure
 sa=$(ss -tlnHe "sport = :$PORT")
 [[ $sa == *" v6only:0 "* ]] || fail "the activated socket is not dual-stack: $sa"
 note "activated socket: $(awk '{ print $4 }' <<<"$sa") (v6only:0: dual-stack)"
-first_request "tcp:127.0.0.1:$PORT" 'GET / HTTP/1.0\r\nHost: sdadopt\r\n\r\n'
-
-if [[ $MODE == noshim ]]; then
-	assert_not_adopted "$TOKEN"
-	exit 0
-fi
-
-first_reply
-((FIRST_STATUS == 0)) || fail "first request: client status $FIRST_STATUS"
-head -n1 "$WORK/first.out" | grep >/dev/null '^HTTP/1\.[01] 200' || fail "first request: no 200 response"
+http_first_request "$TOKEN" "tcp:127.0.0.1:$PORT"
 last=$(tail -n1 "$WORK/first.out")
 [[ $last == "$TOKEN ::ffff:127.0.0.1 IPv6" ]] ||
 	fail "first request: expected '$TOKEN ::ffff:127.0.0.1 IPv6', got '$last'"

@@ -52,8 +52,7 @@ AS_PG=(/usr/bin/setpriv --reuid=postgres --regid=postgres --init-groups --)
 	fail "initdb failed (see initdb.log)"
 
 configure() {
-	PORT=$(pick_port)
-	KIND=tcp WHERE=$PORT
+	tcp_port
 	UPATH=$PGW/sock/.s.PGSQL.$PORT
 	SA_OPTS=(-l "127.0.0.1:$PORT" -l "$UPATH")
 	SERVER=("${AS_PG[@]}" "$PGBIN/postgres" -D "$PGW/data" -p "$PORT"

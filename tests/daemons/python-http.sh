@@ -12,22 +12,12 @@ printf '<html><body>%s</body></html>\n' "$TOKEN" >"$WORK/www/index.html"
 note "$("$PY" --version 2>&1)"
 
 configure() {
-	PORT=$(pick_port)
-	KIND=tcp WHERE=$PORT
+	tcp_port
 	SA_OPTS=(-l "127.0.0.1:$PORT")
 	SERVER=("$PY" -m http.server --bind 127.0.0.1 --directory "$WORK/www" "$PORT")
 }
 activate configure
-first_request "tcp:127.0.0.1:$PORT" 'GET / HTTP/1.0\r\nHost: sdadopt\r\n\r\n'
-
-if [[ $MODE == noshim ]]; then
-	assert_not_adopted "$TOKEN"
-	exit 0
-fi
-
-first_reply
-((FIRST_STATUS == 0)) || fail "first request: client status $FIRST_STATUS"
-head -n1 "$WORK/first.out" | grep >/dev/null '^HTTP/1\.[01] 200' || fail "first request: no 200 response"
+http_first_request "$TOKEN" "tcp:127.0.0.1:$PORT"
 grep -q "$TOKEN" "$WORK/first.out" || fail "first request: page not served"
 server_is '*/python3*'
 assert_adopted

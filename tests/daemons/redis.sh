@@ -14,22 +14,13 @@ note "$("$REDIS" --version)"
 mkdir "$WORK/data"
 
 configure() {
-	PORT=$(pick_port)
-	KIND=tcp WHERE=$PORT
+	tcp_port
 	SA_OPTS=(-l "127.0.0.1:$PORT")
 	SERVER=("$REDIS" --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no
 		--daemonize no --dir "$WORK/data" --logfile '')
 }
 activate configure
-first_request "tcp:127.0.0.1:$PORT" 'PING\r\nQUIT\r\n'
-
-if [[ $MODE == noshim ]]; then
-	assert_not_adopted PONG
-	exit 0
-fi
-
-first_reply
-((FIRST_STATUS == 0)) || fail "first request: client status $FIRST_STATUS"
+run_first_request PONG "tcp:127.0.0.1:$PORT" 'PING\r\nQUIT\r\n'
 [[ $(tr -d '\r' <"$WORK/first.out") == $'+PONG\n+OK' ]] ||
 	fail "first request: expected +PONG +OK, got '$(cat -v "$WORK/first.out")'"
 server_is '/usr/bin/redis-*'   # redis-server is a link to redis-check-rdb

@@ -56,15 +56,7 @@ echo_req() {
 }
 
 TOKEN="sdadopt-socat-$RANDOM$RANDOM"
-first_request ${COPTS[@]+"${COPTS[@]}"} "$ADDR" "$TOKEN-1\n"
-
-if [[ $MODE == noshim ]]; then
-	assert_not_adopted "$TOKEN"
-	exit 0
-fi
-
-first_reply
-((FIRST_STATUS == 0)) || fail "first request: client status $FIRST_STATUS"
+run_first_request "$TOKEN" ${COPTS[@]+"${COPTS[@]}"} "$ADDR" "$TOKEN-1\n"
 [[ $(cat "$WORK/first.out") == "$TOKEN-1" ]] ||
 	fail "first request: expected echo '$TOKEN-1', got '$(cat "$WORK/first.out")'"
 server_is /usr/bin/socat

@@ -34,8 +34,7 @@ sub vcl_synth {
 VCL
 
 configure() {
-	PORT=$(pick_port)
-	KIND=tcp WHERE=$PORT
+	tcp_port
 	SA_OPTS=(-l "127.0.0.1:$PORT")
 	rm -rf "$WORK/n"
 	SERVER=("$VARNISHD" -F -a "127.0.0.1:$PORT" -T none -f "$WORK/synth.vcl"

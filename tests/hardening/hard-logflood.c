@@ -19,6 +19,8 @@
  * address through the shim (the inherited socket holds it), so without the
  * shim it fails and nothing answers.  Every wait is bounded; the server is
  * killed by pid on the way out.  Exit 0 pass, 1 fail, 77 skip. */
+#include "waitbound.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -30,7 +32,6 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #define NSOCK 4096
@@ -54,23 +55,15 @@ static void fail(const char *fmt, const char *arg)
 	exit(1);
 }
 
-static long ms_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 /* Read what the pipe holds now (non-blocking), or until EOF when `to_eof`
  * (bounded by WAIT_MS). */
 static void drain(int fd, int to_eof)
 {
-	long end = ms_now() + WAIT_MS;
+	long end = sda_now_ms() + WAIT_MS;
 
 	for (;;) {
 		struct pollfd p = { fd, POLLIN, 0 };
-		int left = (int)(end - ms_now()), r;
+		int left = (int)(end - sda_now_ms()), r;
 		ssize_t n;
 
 		if (left <= 0)
@@ -184,10 +177,10 @@ int main(int argc, char **argv)
 			fail("client: %s", strerror(errno));
 		p.fd = c;
 		p.events = POLLIN;
-		end = ms_now() + WAIT_MS;
+		end = sda_now_ms() + WAIT_MS;
 		do
-			n = poll(&p, 1, (int)(end - ms_now()));
-		while (n < 0 && errno == EINTR && ms_now() < end);
+			n = poll(&p, 1, (int)(end - sda_now_ms()));
+		while (n < 0 && errno == EINTR && sda_now_ms() < end);
 		if (n <= 0)
 			fail("%s", "the server did not answer its first connection while nobody read its stderr");
 		n = read(c, reply, sizeof(reply) - 1);
@@ -201,19 +194,14 @@ int main(int argc, char **argv)
 	close(in[1]);
 	drain(pfd[0], 1);
 	{
-		int st;
-		pid_t w = 0;
+		int st = sda_wait_bounded(child, WAIT_MS, NULL);
 
-		end = ms_now() + WAIT_MS;
-		while ((w = waitpid(child, &st, WNOHANG)) == 0 && ms_now() < end) {
-			struct timespec ts = { 0, 10 * 1000 * 1000 };
-
-			nanosleep(&ts, NULL);       /* polling a child's exit, bounded */
-		}
-		if (w != child)
+		if (st < 0)
+			fail("waitpid: %s", strerror(errno));
+		child = -1;     /* reaped, killed first if it was still there at the deadline */
+		if (st == 124)
 			fail("%s", "the server did not exit after serving");
-		child = -1;
-		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		if (st != 0)
 			fail("%s", "the server failed");
 	}
 	if (full) {

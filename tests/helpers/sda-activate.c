@@ -16,13 +16,12 @@
  * --timeout seconds (then kills it) and exits with CMD's status (128+signal
  * when killed by a signal, 124 on timeout). */
 #include "spec.h"
+#include "waitbound.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,8 +29,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #define MAX_SOCKS 64
@@ -264,56 +261,6 @@ static void run_child(const struct child_cfg *c, char **cmd)
 	_exit(127);
 }
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-/* Wait for pid at most timeout_ms; kill it after that.  Returns the exit
- * status as a shell would (code, 128+signal), or 124 on timeout. */
-static int wait_bounded(pid_t pid, long timeout_ms)
-{
-	long deadline = now_ms() + timeout_ms;
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	int status, timed_out = 0;
-
-	for (;;) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
-			break;
-		if (r < 0 && errno != EINTR)
-			die("waitpid: %s", strerror(errno));
-		long left = deadline - now_ms();
-		if (left <= 0) {
-			fprintf(stderr, "sda-activate: timeout after %ld ms, killing pid %ld\n",
-				timeout_ms, (long)pid);
-			kill(pid, SIGKILL);
-			timed_out = 1;
-			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-				;
-			break;
-		}
-		if (pidfd >= 0) {
-			struct pollfd p = { .fd = pidfd, .events = POLLIN };
-			poll(&p, 1, (int)(left < 1000 ? left : 1000));
-		} else {
-			/* No pidfd (old kernel): check again in a few ms. */
-			struct timespec ts = { 0, 5 * 1000000L };
-			nanosleep(&ts, NULL);
-		}
-	}
-	if (pidfd >= 0)
-		close(pidfd);
-	if (timed_out)
-		return 124;
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	return 128 + WTERMSIG(status);
-}
-
 int main(int argc, char **argv)
 {
 	struct child_cfg c = { .shim = getenv("SDA_SHIM") };
@@ -404,7 +351,9 @@ int main(int argc, char **argv)
 			die("fork: %s", strerror(errno));
 		if (pid == 0)
 			run_child(&c, cmd);
-		status = wait_bounded(pid, timeout * 1000L);
+		status = sda_wait_bounded(pid, timeout * 1000L, "sda-activate");
+		if (status < 0)
+			die("waitpid: %s", strerror(errno));
 	}
 	for (int k = 0; k < ncmd; k++)
 		free(cmd[k]);

@@ -12,13 +12,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* The activator listens on `listen`; the server binds `bind` (with {port0})
- * and serves one client, who reaches it through `client` ("%u": the port). */
+/* The activator listens on `listen`; the server binds `bind` (with {port0};
+ * NULL: the same as listen) and serves one client, who reaches it through
+ * `client` ("%u": the port; NULL: the same as bind). */
 static void adopt_and_echo(const char *listen, const char *bind, const char *client, int stream)
 {
 	struct args a = { .n = 0 };
 	struct run r;
 
+	bind = bind ? bind : listen;
+	client = client ? client : bind;
 	args_add(&a, "--listen", listen, "--", SERVER, "bind", bind);
 	if (stream)
 		args_add(&a, "listen", "5");
@@ -38,15 +41,15 @@ static void control_without_shim(const char *listen, const char *bind)
 {
 	struct run r;
 
-	run_start(&r, NO_SHIM, "--listen", listen, "--", SERVER, "bind", bind);
+	run_start(&r, NO_SHIM, "--listen", listen, "--", SERVER, "bind", bind ? bind : listen);
 	cr_assert_eq(run_finish(&r), 0);
 	cr_assert_not_null(line_find_sub(r.o, "bind-error err=EADDRINUSE", 0), "%s", r.o);
 	expect_not_adopted(&r, 0);
 }
 
-static const char *abstract_name(const char *tag)
+static const char *abstract_name(const char *kind, const char *tag)
 {
-	return fmt("unix:@sdadopt-test-%s-%ld", tag, (long)getpid());
+	return fmt("%s:@sdadopt-test-%s-%ld", kind, tag, (long)getpid());
 }
 
 static const char *unix_path(const char *kind, const char *file)
@@ -56,93 +59,27 @@ static const char *unix_path(const char *kind, const char *file)
 	return fmt("%s:%s/%s", kind, dir, file);
 }
 
+/* ADOPTS(SUITE, NAME, STREAM, LISTEN, BIND, CLIENT): two tests.  SUITE/NAME:
+ * the server's bind(BIND) under an activated LISTEN is adopted and serves a
+ * client through CLIENT (adopt_and_echo; STREAM: it listens first).
+ * SUITE/NAME_control, the negative control: without the shim the same bind
+ * fails (control_without_shim).  LISTEN is evaluated once in each. */
+#define ADOPTS(suite, name, stream, listen, bind, client)                                      \
+	Test(suite, name) { adopt_and_echo((listen), (bind), (client), (stream)); }            \
+	Test(suite, name##_control) { control_without_shim((listen), (bind)); }
+
 TestSuite(family, .timeout = TEST_BACKSTOP_S);
 
-Test(family, tcp4)
-{
-	adopt_and_echo("tcp:127.0.0.1:0", "tcp:127.0.0.1:{port0}", "tcp:127.0.0.1:%u", 1);
-}
-Test(family, tcp4_control)
-{
-	control_without_shim("tcp:127.0.0.1:0", "tcp:127.0.0.1:{port0}");
-}
-
-Test(family, tcp6)
-{
-	adopt_and_echo("tcp:[::1]:0", "tcp:[::1]:{port0}", "tcp:[::1]:%u", 1);
-}
-Test(family, tcp6_control)
-{
-	control_without_shim("tcp:[::1]:0", "tcp:[::1]:{port0}");
-}
-
-Test(family, udp4)
-{
-	adopt_and_echo("udp:127.0.0.1:0", "udp:127.0.0.1:{port0}", "udp:127.0.0.1:%u", 0);
-}
-Test(family, udp4_control)
-{
-	control_without_shim("udp:127.0.0.1:0", "udp:127.0.0.1:{port0}");
-}
-
-Test(family, udp6)
-{
-	adopt_and_echo("udp:[::1]:0", "udp:[::1]:{port0}", "udp:[::1]:%u", 0);
-}
-Test(family, udp6_control)
-{
-	control_without_shim("udp:[::1]:0", "udp:[::1]:{port0}");
-}
-
-Test(family, unix_stream)
-{
-	const char *s = unix_path("unix", "stream.sock");
-	adopt_and_echo(s, s, s, 1);
-}
-Test(family, unix_stream_control)
-{
-	const char *s = unix_path("unix", "stream.sock");
-	control_without_shim(s, s);
-}
-
-Test(family, unix_dgram)
-{
-	const char *s = unix_path("unix-dgram", "dgram.sock");
-	adopt_and_echo(s, s, s, 0);
-}
-Test(family, unix_dgram_control)
-{
-	const char *s = unix_path("unix-dgram", "dgram.sock");
-	control_without_shim(s, s);
-}
-
-Test(family, unix_seqpacket)
-{
-	const char *s = unix_path("unix-seqpacket", "seq.sock");
-	adopt_and_echo(s, s, s, 1);
-}
-Test(family, unix_seqpacket_control)
-{
-	const char *s = unix_path("unix-seqpacket", "seq.sock");
-	control_without_shim(s, s);
-}
-
-Test(family, unix_abstract)
-{
-	const char *s = abstract_name("abs");
-	adopt_and_echo(s, s, s, 1);
-}
-Test(family, unix_abstract_control)
-{
-	const char *s = abstract_name("abs");
-	control_without_shim(s, s);
-}
-
-Test(family, unix_abstract_dgram)
-{
-	const char *s = fmt("unix-dgram:%s", abstract_name("absdg") + 5);
-	adopt_and_echo(s, s, s, 0);
-}
+ADOPTS(family, tcp4, 1, "tcp:127.0.0.1:0", "tcp:127.0.0.1:{port0}", "tcp:127.0.0.1:%u")
+ADOPTS(family, tcp6, 1, "tcp:[::1]:0", "tcp:[::1]:{port0}", "tcp:[::1]:%u")
+ADOPTS(family, udp4, 0, "udp:127.0.0.1:0", "udp:127.0.0.1:{port0}", "udp:127.0.0.1:%u")
+ADOPTS(family, udp6, 0, "udp:[::1]:0", "udp:[::1]:{port0}", "udp:[::1]:%u")
+/* unix sockets: the server binds the activated path (or name) itself */
+ADOPTS(family, unix_stream, 1, unix_path("unix", "stream.sock"), NULL, NULL)
+ADOPTS(family, unix_dgram, 0, unix_path("unix-dgram", "dgram.sock"), NULL, NULL)
+ADOPTS(family, unix_seqpacket, 1, unix_path("unix-seqpacket", "seq.sock"), NULL, NULL)
+ADOPTS(family, unix_abstract, 1, abstract_name("unix", "abs"), NULL, NULL)
+ADOPTS(family, unix_abstract_dgram, 0, abstract_name("unix-dgram", "absdg"), NULL, NULL)
 
 /* The same socket file under a relative name is the same socket. */
 Test(family, unix_relative_path)
@@ -163,24 +100,9 @@ Test(family, unix_relative_path)
 
 TestSuite(match, .timeout = TEST_BACKSTOP_S);
 
-Test(match, wildcard_v4)
-{
-	adopt_and_echo("tcp:0.0.0.0:0", "tcp:127.0.0.1:{port0}", "tcp:127.0.0.1:%u", 1);
-}
-Test(match, wildcard_v4_control)
-{
-	control_without_shim("tcp:0.0.0.0:0", "tcp:127.0.0.1:{port0}");
-}
-
-Test(match, wildcard_v6)
-{
-	adopt_and_echo("tcp:[::]:0,v6only=1", "tcp:[::1]:{port0}", "tcp:[::1]:%u", 1);
-}
-
-Test(match, wildcard_udp_v4)
-{
-	adopt_and_echo("udp:0.0.0.0:0", "udp:127.0.0.1:{port0}", "udp:127.0.0.1:%u", 0);
-}
+ADOPTS(match, wildcard_v4, 1, "tcp:0.0.0.0:0", "tcp:127.0.0.1:{port0}", "tcp:127.0.0.1:%u")
+ADOPTS(match, wildcard_v6, 1, "tcp:[::]:0,v6only=1", "tcp:[::1]:{port0}", "tcp:[::1]:%u")
+ADOPTS(match, wildcard_udp_v4, 0, "udp:0.0.0.0:0", "udp:127.0.0.1:{port0}", "udp:127.0.0.1:%u")
 
 /* ListenStream=PORT, an AF_INET server on a dual-stack [::] socket, and
  * the addresses it sees there: test_dualstack.c. */

@@ -10,9 +10,9 @@
  * Each case has a negative control: without the shim the bind fails
  * (EADDRINUSE), or a native v4-mapped socket shows what the kernel does. */
 #include "harness.h"
+#include "addrcheck.h"
 
 #include <criterion/criterion.h>
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,47 +25,6 @@
 #define LO6 "::ffff:127.0.0.1"
 
 TestSuite(map6, .timeout = TEST_BACKSTOP_S);
-
-/* What a short buffer must hold: the first n bytes of the full address. */
-static const char *head_hex(const char *ip, unsigned port, size_t n)
-{
-	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6, .sin6_port = htons((unsigned short)port) };
-	const unsigned char *b = (const unsigned char *)&s6;
-	char out[2 * sizeof s6 + 1] = "";
-
-	cr_assert_eq(inet_pton(AF_INET6, ip, &s6.sin6_addr), 1);
-	for (size_t k = 0; k < n && k < sizeof s6; k++)
-		snprintf(out + 2 * k, 3, "%02x", b[k]);
-	return fmt("%s", out);
-}
-
-/* The nth "addr" line: `call` returned the sockaddr_in6 of [ip]:port into a
- * buffer of buflen bytes (all of it, or its head and "truncated"), said the
- * full length, and wrote nothing past the buffer. */
-static void expect_addr6(const struct run *r, int nth, const char *call, const char *ip, unsigned port,
-			 int buflen)
-{
-	const char *l = line_find(r->o, "addr", nth);
-	char v[256];
-
-	if (!l)
-		run_dump(r);
-	cr_assert_not_null(l, "no addr line #%d (%s)", nth, call);
-	int n = (int)strcspn(l, "\n");
-	cr_assert_str_eq(kv_str(l, "call", v, sizeof v), call, "addr #%d: %.*s", nth, n, l);
-	cr_expect_eq(kv_num(l, "len"), (long long)sizeof(struct sockaddr_in6), "%s: want *addrlen 28: %.*s", call,
-		     n, l);
-	cr_expect_eq(kv_num(l, "intact"), 1, "%s wrote past the app's %d bytes: %.*s", call, buflen, n, l);
-	if (buflen >= (int)sizeof(struct sockaddr_in6)) {
-		cr_expect_str_eq(kv_str(l, "family", v, sizeof v), "inet6", "%s: %.*s", call, n, l);
-		cr_expect_str_eq(kv_str(l, "addr", v, sizeof v), fmt("[%s]:%u", ip, port), "%s: %.*s", call, n, l);
-	} else {
-		cr_expect_str_eq(kv_str(l, "addr", v, sizeof v), "truncated", "%s: %.*s", call, n, l);
-		kv_str(l, "bytes", v, sizeof v);
-		cr_expect_str_eq(v, head_hex(ip, port, (size_t)buflen), "%s: the %d bytes copied: %.*s", call, buflen,
-				 n, l);
-	}
-}
 
 /* The negative control: the same bind without the shim fails. */
 static void control_without_shim(const char *listen, const char *bind, const char *err)
@@ -82,46 +41,23 @@ static void control_without_shim(const char *listen, const char *bind, const cha
 	cr_expect(line_find_sub(l, fmt("err=%s", err), 0) == l, "%.*s", (int)strcspn(l, "\n"), l);
 }
 
+/* The adoption line says "[HOW, translating addresses to IPv4-mapped IPv6]". */
 static void expect_log(const struct run *r, const char *how)
 {
-	const char *l = line_find_sub(r->e, "info: adopted", 0);
-
-	cr_assert_not_null(l, "%s", r->e);
-	cr_expect(line_find_sub(l, fmt("[%s" MAP6_LOG, how), 0) == l, "not adopted [%s" MAP6_LOG ":\n%s", how,
-		  r->e);
+	expect_adopt_log(r, fmt("[%s" MAP6_LOG, how));
 }
 
 /* accept, accept4, getsockname, getpeername: a full buffer, 8 bytes (less
  * than either family's), 20 (a sockaddr_in fits, a sockaddr_in6 does not). */
 Test(map6, tcp_family_and_length)
 {
-	static const int buf[3] = { 128, 8, 20 };
+	static const int buflen[6] = { 128, 128, 8, 8, 20, 20 };
 	struct args a = { .n = 0 };
-	unsigned cport[6];
 	struct run r;
 
 	args_add(&a, "--listen", "tcp:127.0.0.1:0", "--", SERVER, "bind", "tcp:[" LO6 "]:{port0},v6only=0",
 		 "listen", "5");
-	for (int k = 0; k < 3; k++) {
-		args_add(&a, "addrlen", fmt("%d", buf[k]));
-		for (int j = 0; j < 2; j++)
-			args_add(&a, "getsockname", j ? "accept4" : "accept", "getpeername", "getsockname", "reply");
-	}
-	run_start_args(&r, WITH_SHIM, &a);
-	cr_assert_not_null(run_wait(&r, "socket", 0));
-	unsigned port = (unsigned)act_value(&r, 0, "port");
-	for (int i = 0; i < 6; i++)
-		cport[i] = expect_echo(fmt("tcp:127.0.0.1:%u", port), fmt("client%d", i));
-	cr_assert_eq(run_finish(&r), 0);
-	expect_adopted(&r, 0, 0);
-	cr_assert_eq(line_count(r.o, "replied"), 6, "%s", r.o);
-	for (int i = 0; i < 6; i++) {
-		int b = buf[i / 2];
-		expect_addr6(&r, 4 * i, "getsockname", LO6, port, b);            /* the listener */
-		expect_addr6(&r, 4 * i + 1, i % 2 ? "accept4" : "accept", LO6, cport[i], b);
-		expect_addr6(&r, 4 * i + 2, "getpeername", LO6, cport[i], b);    /* the connection */
-		expect_addr6(&r, 4 * i + 3, "getsockname", LO6, port, b);
-	}
+	expect_stream_run(&r, &a, "tcp:127.0.0.1:%u", AF_INET6, LO6, LO6, 6, buflen);
 	expect_log(&r, "exact");
 	cr_expect_eq(line_count_sub(r.e, "sdadopt: warning:"), 0, "%s", r.e);
 }
@@ -145,16 +81,11 @@ Test(map6, udp_family_and_length)
 	for (int k = 0; k < 3; k++)
 		args_add(&a, "addrlen", fmt("%d", buf[k]), "getsockname", "recvfrom", "recvmsg");
 	run_start_args(&r, WITH_SHIM, &a);
-	cr_assert_not_null(run_wait(&r, "socket", 0));
-	unsigned port = (unsigned)act_value(&r, 0, "port");
-	for (int i = 0; i < 6; i++)
-		cport[i] = expect_echo(fmt("udp:127.0.0.1:%u", port), fmt("dgram%d", i));
-	cr_assert_eq(run_finish(&r), 0);
-	expect_adopted(&r, 0, 0);
+	unsigned port = echo_adopted(&r, "udp:127.0.0.1:%u", "dgram", 6, cport);
 	for (int k = 0; k < 3; k++) {
-		expect_addr6(&r, 3 * k, "getsockname", LO6, port, buf[k]);
-		expect_addr6(&r, 3 * k + 1, "recvfrom", LO6, cport[2 * k], buf[k]);
-		expect_addr6(&r, 3 * k + 2, "recvmsg", LO6, cport[2 * k + 1], buf[k]);
+		expect_addr(&r, 3 * k, "getsockname", AF_INET6, LO6, port, buf[k]);
+		expect_addr(&r, 3 * k + 1, "recvfrom", AF_INET6, LO6, cport[2 * k], buf[k]);
+		expect_addr(&r, 3 * k + 2, "recvmsg", AF_INET6, LO6, cport[2 * k + 1], buf[k]);
 	}
 	cr_expect_eq(line_count(r.o, "reply-error"), 0, "sendto() to a v4-mapped address failed: %s", r.o);
 	expect_log(&r, "exact");
@@ -175,11 +106,8 @@ Test(map6, udp_connect)
 
 	run_start(&r, WITH_SHIM, "--listen", "udp:127.0.0.1:0", "--", SERVER, "bind", "udp:[" LO6 "]:{port0}",
 		  "connect-reply");
-	cr_assert_not_null(run_wait(&r, "socket", 0));
-	unsigned port = (unsigned)act_value(&r, 0, "port");
-	unsigned cport = expect_echo(fmt("udp:127.0.0.1:%u", port), "connected");
-	cr_assert_eq(run_finish(&r), 0);
-	expect_adopted(&r, 0, 0);
+	unsigned cport;
+	echo_adopted(&r, "udp:127.0.0.1:%u", "connected", 1, &cport);
 	const char *l = line_find(r.o, "connected", 0);
 	cr_assert_not_null(l, "%s", r.o);
 	cr_expect_eq(kv_num(l, "rc"), 0, "%s", r.o);
@@ -196,14 +124,10 @@ static void wildcard_case(const char *bind, const char *how)
 
 	run_start(&r, WITH_SHIM, "--listen", "tcp:0.0.0.0:0", "--", SERVER, "bind", bind, "listen", "5",
 		  "getsockname", "accept", "getsockname", "reply");
-	cr_assert_not_null(run_wait(&r, "socket", 0));
-	unsigned port = (unsigned)act_value(&r, 0, "port");
-	unsigned cport = expect_echo(fmt("tcp:127.0.0.1:%u", port), "wild");
-	cr_assert_eq(run_finish(&r), 0);
-	expect_adopted(&r, 0, 0);
-	expect_addr6(&r, 0, "getsockname", "::ffff:0.0.0.0", port, 128);
-	expect_addr6(&r, 1, "accept", LO6, cport, 128);
-	expect_addr6(&r, 2, "getsockname", LO6, port, 128);
+	unsigned cport, port = echo_adopted(&r, "tcp:127.0.0.1:%u", "wild", 1, &cport);
+	expect_addr(&r, 0, "getsockname", AF_INET6, "::ffff:0.0.0.0", port, 128);
+	expect_addr(&r, 1, "accept", AF_INET6, LO6, cport, 128);
+	expect_addr(&r, 2, "getsockname", AF_INET6, LO6, port, 128);
 	expect_log(&r, how);
 }
 
@@ -267,12 +191,9 @@ Test(map6, sdadopt_map)
 		run_start(&r, WITH_SHIM, "--env", fmt("SDADOPT_MAP=%s=web", key), "--name", "web", "--listen",
 			  "tcp:127.0.0.1:0", "--", SERVER, "bind", "tcp:[::ffff:127.0.0.2]:{port0}", "listen", "5",
 			  "accept", "reply");
-		cr_assert_not_null(run_wait(&r, "socket", 0));
-		unsigned port = (unsigned)act_value(&r, 0, "port");
-		unsigned cport = expect_echo(fmt("tcp:127.0.0.1:%u", port), "mapped");
-		cr_assert_eq(run_finish(&r), 0);
-		expect_adopted(&r, 0, 0);
-		expect_addr6(&r, 0, "accept", LO6, cport, 128);
+		unsigned cport;
+		echo_adopted(&r, "tcp:127.0.0.1:%u", "mapped", 1, &cport);
+		expect_addr(&r, 0, "accept", AF_INET6, LO6, cport, 128);
 		expect_log(&r, "map");
 	}
 	/* control: without the map the bind of 127.0.0.2 is not adopted */
