@@ -15,18 +15,8 @@ extern char **environ;
 void ln_export_settings(const struct opts *o)
 {
 	if (o->nmap) {
-		size_t len = 1;
-		char *m;
+		char *m = ln_join(o->map, o->nmap, ",");
 
-		for (size_t i = 0; i < o->nmap; i++)
-			len += strlen(o->map[i]) + 1;
-		m = ln_xrealloc(NULL, len);
-		m[0] = '\0';
-		for (size_t i = 0; i < o->nmap; i++) {
-			if (i)
-				strcat(m, ",");
-			strcat(m, o->map[i]);
-		}
 		setenv("SDADOPT_MAP", m, 1);
 		free(m);
 	}

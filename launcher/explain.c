@@ -4,14 +4,12 @@
  * did: each inherited socket, each bind(), hints. */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <regex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -71,6 +69,21 @@ static struct inh *inh_get(struct summary *s, int fd)
 	memset(&s->inh[s->ninh], 0, sizeof(*s->inh));
 	s->inh[s->ninh].fd = fd;
 	return &s->inh[s->ninh++];
+}
+
+/* The inherited socket a line names by fd, "name" and "type address" (its
+ * adoption, its never-adopted report): described, if not yet, and named. */
+static struct inh *inh_named(struct summary *s, const char *fd, const char *name, const char *sock)
+{
+	struct inh *h = inh_get(s, atoi(fd));
+
+	if (!h->desc || !*h->desc) {
+		free(h->desc);
+		h->desc = ln_asprintf("fd %s %s: %s", fd, name, sock);
+	}
+	free(h->name);
+	h->name = ln_strdup(name);
+	return h;
 }
 
 static void push(char ***v, size_t *n, char *x)
@@ -172,12 +185,8 @@ static void parse_log(struct summary *s, char *log)
 		} else if (regexec(&re[RE_ADOPT], msg, 8, g, 0) == 0) {
 			char *fd = grp(msg, g, 1), *name = grp(msg, g, 2), *sock = grp(msg, g, 3),
 			     *as = grp(msg, g, 4), *bind = grp(msg, g, 5), *how = grp(msg, g, 6), *x;
-			struct inh *h = inh_get(s, atoi(fd));
+			struct inh *h = inh_named(s, fd, name, sock);
 
-			if (!h->desc || !*h->desc)
-				h->desc = ln_asprintf("fd %s %s: %s", fd, name, sock);
-			free(h->name);
-			h->name = ln_strdup(name);
 			if (h->binds.n)
 				buf_addf(&h->binds, "; ");
 			x = ln_asprintf("bind(%s) by %s [%s]", bind, who, how);
@@ -213,12 +222,8 @@ static void parse_log(struct summary *s, char *log)
 		} else if (regexec(&re[RE_NEVER], msg, 8, g, 0) == 0) {
 			char *fd = grp(msg, g, 1), *name = grp(msg, g, 2), *sock = grp(msg, g, 3),
 			     *when = grp(msg, g, 4);
-			struct inh *h = inh_get(s, atoi(fd));
+			struct inh *h = inh_named(s, fd, name, sock);
 
-			if (!h->desc || !*h->desc)
-				h->desc = ln_asprintf("fd %s %s: %s", fd, name, sock);
-			free(h->name);
-			h->name = ln_strdup(name);
 			if (!h->addr || !*h->addr) {
 				char *sp = strchr(sock, ' ');
 
@@ -376,15 +381,10 @@ static void header(const struct opts *o, const struct target *t, const char *pre
 		ln_say("%s: explain: LD_PRELOAD=%s", sda_me, preload);
 	}
 	if (o->nmap) {
-		struct buf b = {0};
+		char *m = ln_join(o->map, o->nmap, ",");
 
-		for (size_t i = 0; i < o->nmap; i++) {
-			if (i)
-				buf_addf(&b, ",");
-			buf_addf(&b, o->map[i]);
-		}
-		ln_say("%s: explain: SDADOPT_MAP=%s", sda_me, b.p);
-		free(b.p);
+		ln_say("%s: explain: SDADOPT_MAP=%s", sda_me, m);
+		free(m);
 	} else if ((v = getenv("SDADOPT_MAP")) && *v) {
 		ln_say("%s: explain: SDADOPT_MAP=%s", sda_me, v);
 	}
@@ -395,16 +395,11 @@ static void header(const struct opts *o, const struct target *t, const char *pre
 	if (v && *v)
 		ln_say("%s: explain: SDADOPT_STRICT=%s", sda_me, v);
 	if (o->nlisten) {
-		struct buf b = {0};
+		char *l = ln_join(o->listen, o->nlisten, " ");
 
-		for (size_t i = 0; i < o->nlisten; i++) {
-			if (i)
-				buf_addf(&b, " ");
-			buf_addf(&b, o->listen[i]);
-		}
 		ln_say("%s: explain: sockets from --listen (%s): %s", sda_me,
-		       o->activator == ACT_SSA ? "ssa" : "builtin", b.p);
-		free(b.p);
+		       o->activator == ACT_SSA ? "ssa" : "builtin", l);
+		free(l);
 		if (o->activator == ACT_SSA)
 			ln_say("%s: explain: systemd-socket-activate waits for the first connection before it "
 			       "starts the program",
@@ -421,31 +416,93 @@ static void header(const struct opts *o, const struct target *t, const char *pre
 	}
 }
 
+/* The run: the program's stderr passed through and kept for the summary;
+ * --run-for's SIGTERM, then SIGKILL; after the exit, its stderr read until
+ * EOF (a daemon it started may hold it: then for a second at most). */
+struct run {
+	struct buf log;
+	int eof;
+	double stop_at, kill_at, drain_until;
+};
+
+static void on_stderr(struct ln_supervise *sv, short revents)
+{
+	struct run *r = sv->ctx;
+	char b[4096];
+	ssize_t n;
+
+	(void)revents;
+	n = read(sv->fd, b, sizeof(b));
+	if (n > 0) {
+		ssize_t w = 0;
+
+		while (w < n) {
+			ssize_t k = write(2, b + w, (size_t)(n - w));
+
+			if (k <= 0)
+				break;
+			w += k;
+		}
+		buf_add(&r->log, b, (size_t)n);
+	} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+		r->eof = 1;
+		sv->fd = -1;
+	}
+}
+
+static int run_timers(struct ln_supervise *sv, int *timeout)
+{
+	struct run *r = sv->ctx;
+	double t0 = now_s(), next = -1;
+
+	if (sv->exited && r->drain_until < 0) {
+		r->drain_until = t0 + 1.0;
+		r->stop_at = r->kill_at = -1;
+	}
+	if (sv->exited && (r->eof || t0 >= r->drain_until))
+		return 1;
+	if (!sv->exited && r->stop_at >= 0 && t0 >= r->stop_at) {
+		kill(sv->child, SIGTERM);
+		r->stop_at = -1;
+		r->kill_at = t0 + 5;
+	}
+	if (!sv->exited && r->kill_at >= 0 && t0 >= r->kill_at) {
+		kill(sv->child, SIGKILL);
+		r->kill_at = -1;
+	}
+	if (r->stop_at >= 0)
+		next = r->stop_at;
+	if (r->kill_at >= 0 && (next < 0 || r->kill_at < next))
+		next = r->kill_at;
+	if (r->drain_until >= 0 && (next < 0 || r->drain_until < next))
+		next = r->drain_until;
+	if (next >= 0)
+		*timeout = next <= t0 ? 0 : (int)((next - t0) * 1000) + 1;
+	return 0;
+}
+
+/* SIGINT: the terminal sends it to the program too */
+static int forwards(const struct signalfd_siginfo *si)
+{
+	return si->ssi_signo != SIGINT;
+}
+
+static const int explain_signals[] = {SIGTERM, SIGHUP, SIGINT, 0};
+
 void ln_explain(const struct opts *o, const struct target *t, const char *preload, enum run_mode mode)
 {
-	int from_env = activated_from_env(), p[2], sfd, status = 0, held = 1, listen_failed = 0;
-	struct buf log = {0};
-	sigset_t set, old;
-	pid_t child;
-	double stop_at = -1, kill_at = -1;
-	int child_done = 0, eof = 0;
-	double drain_until = -1;
+	int from_env = activated_from_env(), p[2], status, listen_failed;
+	struct run r = {.stop_at = -1, .kill_at = -1, .drain_until = -1};
+	struct ln_supervise sv = {.signals = explain_signals,
+				  .forwards = forwards,
+				  .on_fd = on_stderr,
+				  .before_wait = run_timers,
+				  .ctx = &r};
 
 	header(o, t, preload, mode, from_env);
 	if (pipe2(p, O_CLOEXEC) < 0)
 		ln_die(EX_OSERR_, "pipe: %s", strerror(errno));
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGINT);
-	sigprocmask(SIG_BLOCK, &set, &old);
-	fflush(NULL);
-	child = fork();
-	if (child < 0)
-		ln_die(EX_OSERR_, "fork: %s", strerror(errno));
-	if (child == 0) {
-		sigprocmask(SIG_SETMASK, &old, NULL);
+	if (ln_supervise_fork(&sv) == 0) {
 		dup2(p[1], 2);
 		if (from_env) {
 			char buf[32];
@@ -474,90 +531,13 @@ void ln_explain(const struct opts *o, const struct target *t, const char *preloa
 		ln_exec(t, o->argv);
 	}
 	close(p[1]);
-	sfd = signalfd(-1, &set, SFD_CLOEXEC);
-	if (sfd < 0)
-		ln_die(EX_OSERR_, "signalfd: %s", strerror(errno));
+	sv.fd = p[0];
 	if (o->run_for)
-		stop_at = now_s() + o->run_for_s;
-	for (;;) {
-		struct pollfd pf[2] = {{.fd = p[0], .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
-		double t0 = now_s(), next = -1;
-		int timeout = -1;
-
-		if (child_done && (eof || (drain_until >= 0 && t0 >= drain_until)))
-			break;
-		if (stop_at >= 0)
-			next = stop_at;
-		if (kill_at >= 0 && (next < 0 || kill_at < next))
-			next = kill_at;
-		if (drain_until >= 0 && (next < 0 || drain_until < next))
-			next = drain_until;
-		if (next >= 0)
-			timeout = next <= t0 ? 0 : (int)((next - t0) * 1000) + 1;
-		if (eof)
-			pf[0].fd = -1;
-		if (poll(pf, 2, timeout) < 0 && errno != EINTR)
-			break;
-		if (eof)
-			pf[0].revents = 0;
-		if (pf[0].revents) {
-			char b[4096];
-			ssize_t n = read(p[0], b, sizeof(b));
-
-			if (n > 0) {
-				ssize_t w = 0;
-
-				while (w < n) {
-					ssize_t k = write(2, b + w, (size_t)(n - w));
-
-					if (k <= 0)
-						break;
-					w += k;
-				}
-				buf_add(&log, b, (size_t)n);
-			} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-				eof = 1;
-				pf[0].fd = -1;
-			}
-		}
-		if (eof)
-			pf[0].fd = -1;
-		if (pf[1].revents) {
-			struct signalfd_siginfo si;
-
-			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-				if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP)
-					kill(child, (int)si.ssi_signo);
-				/* SIGINT: the terminal sends it to the program too */
-				break;
-			}
-		}
-		if (!child_done) {
-			int st;
-			pid_t r = waitpid(child, &st, WNOHANG);
-
-			if (r == child) {
-				child_done = 1;
-				status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-				drain_until = now_s() + 1.0;
-				stop_at = kill_at = -1;
-			}
-		}
-		t0 = now_s();
-		if (!child_done && stop_at >= 0 && t0 >= stop_at) {
-			kill(child, SIGTERM);
-			stop_at = -1;
-			kill_at = t0 + 5;
-		}
-		if (!child_done && kill_at >= 0 && t0 >= kill_at) {
-			kill(child, SIGKILL);
-			kill_at = -1;
-		}
-	}
-	held = !eof;
-	if (!log.p)
-		buf_add(&log, "", 0);
+		r.stop_at = now_s() + o->run_for_s;
+	status = ln_supervise_run(&sv);
+	if (!r.log.p)
+		buf_add(&r.log, "", 0);
 	listen_failed = o->nlisten && status == EX_OSERR_;
-	summary(t, log.p, status, listen_failed, held, mode);
+	summary(t, r.log.p, status, listen_failed, !r.eof, mode);
 	exit(status);
 }

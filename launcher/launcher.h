@@ -5,6 +5,7 @@
 #ifndef SDA_LAUNCHER_H
 #define SDA_LAUNCHER_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -48,6 +49,8 @@ _Noreturn void ln_usage_error(const char *fmt, ...) __attribute__((format(printf
 char *ln_strdup(const char *s);
 char *ln_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void *ln_xrealloc(void *p, size_t n);
+/* v[0] SEP v[1] SEP ... ("" for none), allocated */
+char *ln_join(char *const *v, size_t n, const char *sep);
 
 /* opts.c */
 void ln_parse_opts(int argc, char **argv, struct opts *o);
@@ -98,6 +101,35 @@ void ln_export_settings(const struct opts *o);
 _Noreturn void ln_exec_ssa(const struct opts *o, const struct target *t, const char *preload);
 /* seccomp mode with --activator ssa: systemd-socket-activate runs sdadopt */
 _Noreturn void ln_exec_ssa_self(const struct opts *o, const struct target *t, int debug);
+
+/* supervise.c: sdadopt stays the parent (--explain, seccomp mode).  Fill in
+ * the first part, ln_supervise_fork(), then in the parent ln_supervise_run():
+ * SIGCHLD and `signals` were blocked before the fork (the child gets the old
+ * mask back), each of `signals` goes to the child until it has exited,
+ * and its status is kept. */
+struct signalfd_siginfo;
+struct ln_supervise {
+	const int *signals;      /* handled besides SIGCHLD; 0 ends the list */
+	/* does this one go on to the child?  (NULL: every one does) */
+	int (*forwards)(const struct signalfd_siginfo *si);
+	int fd;                  /* the caller's fd, polled for input (-1: none) */
+	void (*on_fd)(struct ln_supervise *s, short revents);
+	/* before each wait: nonzero ends the run; else *timeout_ms (preset
+	 * -1, no bound) bounds the wait.  NULL: the run ends when the child
+	 * has exited. */
+	int (*before_wait)(struct ln_supervise *s, int *timeout_ms);
+	void *ctx;               /* the caller's */
+	/* the mechanism's */
+	pid_t child;
+	int exited, status;      /* status: its exit status, 128+N for signal N */
+	sigset_t old;            /* the signal mask before the fork */
+};
+/* Block the signals, fork: 0 in the child, its pid in the parent; exits 71
+ * if it cannot. */
+pid_t ln_supervise_fork(struct ln_supervise *s);
+/* Serve the caller's fd and the signals until before_wait says it is done;
+ * the child's status (0 if it has not exited). */
+int ln_supervise_run(struct ln_supervise *s);
 
 /* explain.c */
 _Noreturn void ln_explain(const struct opts *o, const struct target *t, const char *preload,

@@ -97,3 +97,17 @@ char *ln_asprintf(const char *fmt, ...)
 		ln_die(EX_OSERR_, "out of memory");
 	return s;
 }
+
+char *ln_join(char *const *v, size_t n, const char *sep)
+{
+	size_t len = 1, k = strlen(sep);
+	char *s, *e;
+
+	for (size_t i = 0; i < n; i++)
+		len += strlen(v[i]) + k;
+	s = e = ln_xrealloc(NULL, len);
+	*s = '\0';
+	for (size_t i = 0; i < n; i++)
+		e = stpcpy(i ? stpcpy(e, sep) : e, v[i]);
+	return s;
+}

@@ -565,20 +565,8 @@ static void build_registry(struct sup *s, const struct opts *o, int total, char 
 	size_t nerrs = 0;
 	int b = 0;
 
-	if (o->nmap) {
-		size_t len = 1;
-
-		for (size_t i = 0; i < o->nmap; i++)
-			len += strlen(o->map[i]) + 1;
-		joined = ln_xrealloc(NULL, len);
-		joined[0] = '\0';
-		for (size_t i = 0; i < o->nmap; i++) {
-			if (i)
-				strcat(joined, ",");
-			strcat(joined, o->map[i]);
-		}
-		m = joined;
-	}
+	if (o->nmap)
+		m = joined = ln_join(o->map, o->nmap, ",");
 	if (o->match && *o->match)
 		pol = o->match;
 	if (o->log && *o->log)
@@ -664,7 +652,30 @@ static int recv_fd(int sock, int *err)
 	return fd;
 }
 
-static const int fwd_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+static const int fwd_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, 0};
+
+/* (a terminal's ^C or ^\ reaches the program itself: it is in the same
+ * process group) */
+static int forwards(const struct signalfd_siginfo *si)
+{
+	return !(si->ssi_code == SI_KERNEL && (si->ssi_signo == SIGINT || si->ssi_signo == SIGQUIT));
+}
+
+static void on_listener(struct ln_supervise *sv, short revents)
+{
+	if (revents & POLLIN)
+		handle(sv->ctx);
+	else if (revents & (POLLHUP | POLLERR | POLLNVAL))
+		sv->fd = -1;
+}
+
+/* serve until the child has exited and no task runs under the filter
+ * (POLLHUP on the listener): a prefork worker's bind() still needs us */
+static int served(struct ln_supervise *sv, int *timeout)
+{
+	(void)timeout;
+	return sv->exited && sv->fd < 0;
+}
 
 int ln_seccomp_run(const struct opts *o, const struct target *t, int logfd, int explain)
 {
@@ -675,8 +686,12 @@ int ln_seccomp_run(const struct opts *o, const struct target *t, int logfd, int 
 	struct sup s;
 	struct listened l = {0};
 	char *names = NULL;
-	int total, sp[2], err = 0, status = 0, done = 0, hup = 0, sfd, trap_unlink = 0;
-	sigset_t set, old;
+	int total, sp[2], err = 0, status, trap_unlink = 0;
+	struct ln_supervise sv = {.signals = fwd_signals,
+				  .forwards = forwards,
+				  .on_fd = on_listener,
+				  .before_wait = served,
+				  .ctx = &s};
 	pid_t child;
 
 	(void)explain;
@@ -727,21 +742,12 @@ int ln_seccomp_run(const struct opts *o, const struct target *t, int logfd, int 
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		ln_die(EX_OSERR_, "socketpair: %s", strerror(errno));
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	for (size_t i = 0; i < sizeof(fwd_signals) / sizeof(fwd_signals[0]); i++)
-		sigaddset(&set, fwd_signals[i]);
-	sigprocmask(SIG_BLOCK, &set, &old);
-	fflush(NULL);
-	child = fork();
-	if (child < 0)
-		ln_die(EX_OSERR_, "fork: %s", strerror(errno));
+	child = ln_supervise_fork(&sv);
 	if (child == 0) {
 		int lfd = -1, r;
 		char *word = o->argv[0];
 
 		close(sp[0]);
-		sigprocmask(SIG_SETMASK, &old, NULL);
 		/* prepared before the filter: after it, nothing that is trapped */
 		o->argv[0] = (char *)t->word;
 		r = install_filter(trap_unlink, &lfd);
@@ -795,47 +801,8 @@ int ln_seccomp_run(const struct opts *o, const struct target *t, int logfd, int 
 	if (write(sp[0], "g", 1) != 1)
 		ln_die(EX_UNAVAILABLE_, "seccomp mode: the child went away: %s", strerror(errno));
 	close(sp[0]);
-	sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sfd < 0)
-		ln_die(EX_OSERR_, "signalfd: %s", strerror(errno));
-	/* serve until the child has exited and no task runs under the filter
-	 * (POLLHUP on the listener): a prefork worker's bind() still needs us */
-	while (!(done && hup)) {
-		struct pollfd pf[2] = {{.fd = hup ? -1 : s.listener, .events = POLLIN},
-				       {.fd = sfd, .events = POLLIN}};
-
-		if (poll(pf, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (pf[0].revents & POLLIN)
-			handle(&s);
-		else if (pf[0].revents & (POLLHUP | POLLERR | POLLNVAL))
-			hup = 1;
-		if (pf[1].revents & POLLIN) {
-			struct signalfd_siginfo si;
-
-			while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-				if (si.ssi_signo == SIGCHLD) {
-					int st;
-
-					while (!done && waitpid(child, &st, WNOHANG) == child) {
-						done = 1;
-						status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-					}
-					/* other children (none of ours): reaped too */
-					while (waitpid(-1, &st, WNOHANG) > 0)
-						;
-				} else if (!done && !(si.ssi_code == SI_KERNEL &&
-						      (si.ssi_signo == SIGINT || si.ssi_signo == SIGQUIT))) {
-					/* (a terminal's ^C or ^\ reaches the program
-					 * itself: it is in the same process group) */
-					kill(child, (int)si.ssi_signo);
-				}
-			}
-		}
-	}
+	sv.fd = s.listener;
+	status = ln_supervise_run(&sv);
 	for (size_t i = 0; i < s.reg.n; i++) {
 		const struct sda_sock *e = &s.reg.e[i];
 		char a[160];
@@ -850,7 +817,6 @@ int ln_seccomp_run(const struct opts *o, const struct target *t, int logfd, int 
 	}
 	if (s.dropped)
 		ln_warn("%lu log lines were dropped: standard error was full", s.dropped);
-	close(sfd);
 	close(s.listener);
 	if (s.logfd != logfd)
 		close(s.logfd);

@@ -31,18 +31,7 @@ for fd in range(3, 3 + n):
 PY
 py() { printf '%s\n' /usr/bin/python3 "$T/show.py"; }
 # run ARG...: run the launcher (a fresh port for {P}; retried when taken: 71)
-run() {
-	local a args st
-	for _ in 1 2 3 4 5; do
-		P=$(free_port)
-		args=()
-		for a in "$@"; do args+=("${a//\{P\}/$P}"); done
-		st=0
-		sda "$T/out" "$T/err" "${args[@]}" || st=$?
-		((st == 71)) || break
-	done
-	return "$st"
-}
+run() { sda_free_port "$@"; }
 line() { grep "^$1" "$T/out"; }
 
 st=0

@@ -15,6 +15,7 @@
 #      to a local listener of the test's) works.
 # And SIGTERM forwarding: the launcher exits with the program's status.
 source "$SDA_SRC/tests/operator/lib.sh"
+source "$SDA_SRC/tests/lib/serve.sh"
 need systemd-socket-activate ss curl go
 L=$SDA_LAUNCHER
 cp "$SDA_SRC/tests/launcher/go-server.go" "$T/main.go"
@@ -26,9 +27,6 @@ check "go build (CGO_ENABLED=0)" test "$st" = 0
 ((st == 0)) || { show "$T/go.log"; finish; }
 check "the Go server is statically linked" eval '! ldd "$T/go-server" >/dev/null 2>&1 || ldd "$T/go-server" 2>&1 | grep -q "not a dynamic"'
 
-children() { cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | grep -E '^[0-9]+$' || true; }
-listeners() { ss -Hltn "sport = :$1" 2>/dev/null | wc -l; }
-ino_of() { readlink "/proc/$1/fd/$2" 2>/dev/null | sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p'; }
 # has_socket PID INO: one of PID's fds is socket INO
 has_socket() {
 	local f
@@ -37,26 +35,13 @@ has_socket() {
 	done
 	return 1
 }
-# start_ssa PORT ARG...: systemd-socket-activate -l PORT ([::]:PORT,
-# dual-stack) in the background (SSA), waiting until it listens
-start_ssa() {
-	local p=$1
-	shift
-	systemd-socket-activate -l "$p" "$@" >"$T/ssa.out" 2>"$T/ssa.err" </dev/null &
-	SSA=$!
-	_bg+=("$SSA")
-	until_ok 60 eval 'port_listening "$p" || ! kill -0 $SSA 2>/dev/null' || return 1
-	port_listening "$p" && kill -0 "$SSA" 2>/dev/null
-}
-stop() { kill -TERM "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
-
 # ---- a, b ------------------------------------------------------------------
 for _ in 1 2 3; do
 	P=$(free_port)
 	start_ssa "$P" -- "$L" -- "$T/go-server" "$P" && break
 	stop "$SSA"
 done
-ssa_ino=$(ino_of "$SSA" 3)
+ssa_ino=$(inode_of_fd "$SSA" 3)
 check "the activator holds [::]:$P as fd 3" test -n "$ssa_ino"
 check "nothing has started: the activator waits" test ! -s "$T/ssa.out"
 # the first request wakes the activator: it is sent before the program runs
@@ -76,15 +61,8 @@ fi
 # d. outbound, to the test's own listener (tests/launcher/static-server.c,
 # natively: it greets each connection with one line)
 "${SDA_CC:-cc}" -O1 -pthread -o "$T/peer" "$SDA_SRC/tests/launcher/static-server.c"
-for _ in 1 2 3; do
-	Q=$(free_port)
-	"$T/peer" 127.0.0.1 "$Q" >"$T/peer.out" 2>&1 </dev/null &
-	PEER=$!
-	_bg+=("$PEER")
-	until_ok 60 eval 'grep -q "listening fd=" "$T/peer.out" || ! kill -0 $PEER 2>/dev/null' || true
-	grep -q "listening fd=" "$T/peer.out" && break
-	wait "$PEER" 2>/dev/null || true
-done
+start_native peer "$T/peer" || true
+Q=$PORT PEER=$BG
 peer_ino=$(sed -n 's/^listening fd=[0-9]* ino=\([0-9]*\) .*/\1/p' "$T/peer.out")
 body=$(curl -s --max-time "$BACKSTOP" "http://127.0.0.1:$P/outbound/$Q") || true
 check "d. outbound while serving: net.Dial to 127.0.0.1:$Q reaches the test's listener" \

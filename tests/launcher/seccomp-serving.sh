@@ -21,38 +21,13 @@
 #      reach that pipe (its log fd is not replaced by the --listen socket
 #      at fd 3, which killed it with SIGPIPE at its first line).
 source "$SDA_SRC/tests/operator/lib.sh"
+source "$SDA_SRC/tests/lib/serve.sh"
 need systemd-socket-activate ss
-CC=${SDA_CC:-cc}
 L=$SDA_LAUNCHER
-"$CC" -O1 -static -pthread -o "$T/static-server" "$SDA_SRC/tests/launcher/static-server.c" 2>"$T/cc.err" ||
-	{ bad "cannot build a -static server (libc6-dev)"; show "$T/cc.err"; finish; }
+build_static_server
 
-children() { cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | grep -E '^[0-9]+$' || true; }
-ino_of() { readlink "/proc/$1/fd/$2" 2>/dev/null | sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p'; }
 # sendq PORT: the Send-Q column of the listener on 127.0.0.1:PORT (its backlog)
 sendq() { ss -Hltn "sport = :$1" 2>/dev/null | awk 'NR == 1 { print $3 }'; }
-# start_ssa ADDR ARG...: systemd-socket-activate -l ADDR ARG... in the
-# background (SSA), waiting until it listens (a TCP port, or a unix path)
-start_ssa() {
-	local a=$1
-	shift
-	: >"$T/ssa.out"
-	: >"$T/ssa.err"
-	systemd-socket-activate -l "$a" "$@" >"$T/ssa.out" 2>"$T/ssa.err" </dev/null &
-	SSA=$!
-	_bg+=("$SSA")
-	if [[ $a == /* ]]; then
-		until_ok 60 eval '[[ -S $a ]] || ! kill -0 $SSA 2>/dev/null' || return 1
-		[[ -S $a ]] && kill -0 "$SSA" 2>/dev/null
-	else
-		until_ok 60 eval 'port_listening "${a##*:}" || ! kill -0 $SSA 2>/dev/null' || return 1
-		port_listening "${a##*:}" && kill -0 "$SSA" 2>/dev/null
-	fi
-}
-first_request() { # PORT OUT: connect (this wakes the activator) and read the reply
-	timeout "$BACKSTOP" bash -c 'exec 7<>"/dev/tcp/127.0.0.1/$1" && cat <&7' x "$1" >"$2" 2>/dev/null || true
-}
-stop() { kill -TERM "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 # ssa_server MODE [ARG]: the static server in MODE on 127.0.0.1:P under the
 # activator and the launcher (SSA, P); 1 when no port could be had
 ssa_server() {
@@ -66,19 +41,12 @@ ssa_server() {
 
 # ---- a. outbound connections while serving --------------------------------
 # the test's local listener: the same server, natively (no launcher)
-for _ in 1 2 3; do
-	Q=$(free_port)
-	"$T/static-server" 127.0.0.1 "$Q" >"$T/peer.out" 2>"$T/peer.err" </dev/null &
-	PEER=$!
-	_bg+=("$PEER")
-	until_ok 60 eval 'has "$T/peer.out" "listening fd=" || ! kill -0 $PEER 2>/dev/null' || true
-	has "$T/peer.out" "listening fd=" && break
-	wait "$PEER" 2>/dev/null || true
-done
+start_native peer "$T/static-server" || true
+Q=$PORT PEER=$BG
 peer_ino=$(sed -n 's/^listening fd=[0-9]* ino=\([0-9]*\) .*/\1/p' "$T/peer.out")
 check "the test's own listener on 127.0.0.1:$Q runs" test -n "$peer_ino"
 ssa_server outbound "$Q" || bad "a. the activator never listened"
-ssa_ino=$(ino_of "$SSA" 3)
+ssa_ino=$(inode_of_fd "$SSA" 3)
 first_request "$P" "$T/reply"
 check "a. the first connection is answered by the adopted socket" \
 	grep -q "^hello from static-server ino=$ssa_ino " "$T/reply"
@@ -104,38 +72,31 @@ before=$(sendq "$P")
 check "b. the activator's listener has a backlog (Send-Q $before)" test -n "$before"
 check "b. ... which is not the program's 16 (else this check could not fail)" test "$before" != 16
 first_request "$P" "$T/reply"
-check "b. the program runs on the adopted socket" grep -q "^hello from static-server ino=$(ino_of "$SSA" 3) " "$T/reply"
+check "b. the program runs on the adopted socket" grep -q "^hello from static-server ino=$(inode_of_fd "$SSA" 3) " "$T/reply"
 check "b. its listen(fd, 16) kept the activator's backlog: Send-Q still $before" test "$(sendq "$P")" = "$before"
 stop "$SSA"
 # the control: the same program bound natively shows its own 16
-for _ in 1 2 3; do
-	P=$(free_port)
-	"$T/static-server" 127.0.0.1 "$P" >"$T/nat.out" 2>/dev/null </dev/null &
-	NAT=$!
-	_bg+=("$NAT")
-	until_ok 60 eval 'has "$T/nat.out" "listening fd=" || ! kill -0 $NAT 2>/dev/null' || true
-	has "$T/nat.out" "listening fd=" && break
-	wait "$NAT" 2>/dev/null || true
-done
+start_native nat "$T/static-server" || true
+P=$PORT NAT=$BG
 check "b. control: natively its listener's Send-Q is 16" test "$(sendq "$P")" = 16
 stop "$NAT"
 
 # ---- c. fds closed before the bind -----------------------------------------
 ssa_server closefds || bad "c. the activator never listened"
-ssa_ino=$(ino_of "$SSA" 3)
+ssa_ino=$(inode_of_fd "$SSA" 3)
 first_request "$P" "$T/reply"
 check "c. a program that closed every fd >= 3 first still adopts (inode $ssa_ino)" \
 	grep -q "^hello from static-server ino=$ssa_ino " "$T/reply"
 srv=$(children "$SSA" | head -n1)
 lfd=$(sed -n 's/^listening fd=\([0-9]*\) .*/\1/p' "$T/ssa.out")
-check "c. ... its listening fd $lfd is the activated socket" test -n "$lfd" -a "$(ino_of "$srv" "$lfd")" = "$ssa_ino"
+check "c. ... its listening fd $lfd is the activated socket" test -n "$lfd" -a "$(inode_of_fd "$srv" "$lfd")" = "$ssa_ino"
 ((fails == 0)) || show "$T/ssa.err" "$T/ssa.out"
 stop "$SSA"
 
 # ---- d. a unix socket under the activator ------------------------------------
 U=$T/srv.sock
 start_ssa "$U" -- "$L" --log debug -- "$T/static-server" "$U" 0 || bad "d. the activator never made $U"
-u_ino=$(ino_of "$SSA" 3)
+u_ino=$(inode_of_fd "$SSA" 3)
 file_ino=$(stat -c %i "$U")
 timeout "$BACKSTOP" python3 -c '
 import socket, sys

@@ -13,42 +13,19 @@
 # SIGTERM forwarding and the exit status (the program's; 128+N for a signal),
 # --explain's mode line and summary, --no-seccomp.
 source "$SDA_SRC/tests/operator/lib.sh"
+source "$SDA_SRC/tests/lib/serve.sh"
 need systemd-socket-activate ss
 CC=${SDA_CC:-cc}
 L=$SDA_LAUNCHER
-"$CC" -O1 -static -pthread -o "$T/static-server" "$SDA_SRC/tests/launcher/static-server.c" 2>"$T/cc.err" ||
-	{ bad "cannot build a -static server (libc6-dev)"; show "$T/cc.err"; finish; }
-
-# the children of PID
-children() { cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | grep -E '^[0-9]+$' || true; }
-# listeners PORT: how many TCP sockets listen on PORT (v4 and v6)
-listeners() { ss -Hltn "sport = :$1" 2>/dev/null | wc -l; }
-# the inode of a socket fd
-ino_of() { readlink "/proc/$1/fd/$2" 2>/dev/null | sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p'; }
-# start_ssa PORT ARG...: systemd-socket-activate -l 127.0.0.1:PORT ARG... in
-# the background (SSA), waiting until it listens; 1 when the port was taken
-start_ssa() {
-	local p=$1
-	shift
-	systemd-socket-activate -l "127.0.0.1:$p" "$@" >"$T/ssa.out" 2>"$T/ssa.err" </dev/null &
-	SSA=$!
-	_bg+=("$SSA")
-	until_ok 60 eval 'port_listening "$p" || ! kill -0 $SSA 2>/dev/null' || return 1
-	port_listening "$p" && kill -0 "$SSA" 2>/dev/null
-}
-# first_request PORT OUT: connect (this wakes the activator) and read the reply
-first_request() {
-	timeout "$BACKSTOP" bash -c 'exec 7<>"/dev/tcp/127.0.0.1/$1" && cat <&7' x "$1" >"$2" 2>/dev/null || true
-}
-stop() { kill -TERM "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+build_static_server
 
 # ---- a, b: the launcher as the activated process --------------------------
 for _ in 1 2 3; do
 	P=$(free_port)
-	start_ssa "$P" -- "$L" -- "$T/static-server" 127.0.0.1 "$P" && break
+	start_ssa "127.0.0.1:$P" -- "$L" -- "$T/static-server" 127.0.0.1 "$P" && break
 	stop "$SSA"
 done
-ssa_ino=$(ino_of "$SSA" 3)
+ssa_ino=$(inode_of_fd "$SSA" 3)
 check "the activator holds the socket as fd 3" test -n "$ssa_ino"
 check "nothing has started: the activator waits (no server output)" test ! -s "$T/ssa.out"
 first_request "$P" "$T/reply"
@@ -59,7 +36,7 @@ srv=$(children "$SSA" | head -n1)
 lfd=$(sed -n 's/^listening fd=\([0-9]*\) .*/\1/p' "$T/ssa.out")
 check "the launcher stays the parent: the server is its child" test -n "$srv"
 check "b. the program's listening fd $lfd is the activated socket (inode $ssa_ino)" \
-	test -n "$lfd" -a "$(ino_of "$srv" "$lfd")" = "$ssa_ino"
+	test -n "$lfd" -a "$(inode_of_fd "$srv" "$lfd")" = "$ssa_ino"
 check "b. the kernel lists one listening socket on $P" test "$(listeners "$P")" = 1
 check "b. the launcher says it adopted fd 3 for bind(127.0.0.1:$P) [exact]" \
 	has "$T/ssa.err" "adopted inherited fd 3 \"unknown\" (tcp 127.0.0.1:$P) as fd $lfd for bind(127.0.0.1:$P) [exact]"
@@ -87,7 +64,7 @@ stop "$SSA"
 # ---- c. negative control: no launcher, the shim preloaded ------------------
 for _ in 1 2 3; do
 	P=$(free_port)
-	start_ssa "$P" -E "LD_PRELOAD=$SDA_SHIM" -- "$T/static-server" 127.0.0.1 "$P" && break
+	start_ssa "127.0.0.1:$P" -E "LD_PRELOAD=$SDA_SHIM" -- "$T/static-server" 127.0.0.1 "$P" && break
 	stop "$SSA"
 done
 first_request "$P" "$T/reply"
@@ -103,13 +80,8 @@ run_listen() {
 	shift
 	for _ in 1 2 3; do
 		P=$(free_port)
-		: >"$T/ln.out"
-		"$L" "$@" --listen "127.0.0.1:$P" -- "$T/static-server" 127.0.0.1 "$P" "$mode" >"$T/ln.out" 2>"$T/ln.err" </dev/null &
-		LN=$!
-		_bg+=("$LN")
-		until_ok 60 eval 'has "$T/ln.out" "listening fd=" || ! kill -0 $LN 2>/dev/null' || true
-		has "$T/ln.out" "listening fd=" && return 0
-		wait "$LN" 2>/dev/null || true
+		start_server ln "$L" "$@" --listen "127.0.0.1:$P" -- "$T/static-server" 127.0.0.1 "$P" "$mode" &&
+			{ LN=$BG; return 0; }
 	done
 	return 1
 }
@@ -140,11 +112,11 @@ check "SIGUSR1 is forwarded too: 138 (128+10)" test "$st" = 138
 
 # a bind in a second thread
 run_listen thread
-ln_ino=$(ino_of "$LN" 3)
+ln_ino=$(inode_of_fd "$LN" 3)
 srv=$(children "$LN" | head -n1)
 lfd=$(sed -n 's/^listening fd=\([0-9]*\) .*/\1/p' "$T/ln.out")
 check "thread: the bind in a second thread adopts the --listen socket (inode)" \
-	test -n "$ln_ino" -a "$(ino_of "$srv" "$lfd")" = "$ln_ino"
+	test -n "$ln_ino" -a "$(inode_of_fd "$srv" "$lfd")" = "$ln_ino"
 stop "$LN"
 
 # prefork: two workers accept on the adopted socket

@@ -80,6 +80,21 @@ sda() {
 	timeout -k 5 "$BACKSTOP" "$SDA_LAUNCHER" "$@" >"$out" 2>"$err" </dev/null || st=$?
 	return "$st"
 }
+# sda_free_port ARG...: sda "$T/out" "$T/err" ARG... with a free port (P)
+# for {P} in the arguments, again with another while the launcher exits 71
+# (the port was taken meanwhile); returns its status
+sda_free_port() {
+	local a args st
+	for _ in 1 2 3 4 5; do
+		P=$(free_port)
+		args=()
+		for a in "$@"; do args+=("${a//\{P\}/$P}"); done
+		st=0
+		sda "$T/out" "$T/err" "${args[@]}" || st=$?
+		((st == 71)) || break
+	done
+	return "$st"
+}
 # run_progressing SECS LOG CMD...: run CMD (stdin /dev/null, stdout and
 # stderr to LOG) in a session of its own; kill it with everything it started
 # when LOG has not grown for SECS seconds (it hangs), however long it runs
@@ -104,6 +119,33 @@ run_progressing() {
 	done
 	wait "$pid" || st=$?
 	return "$st"
+}
+# configure_deb DIR: configure the source tree in DIR with $CMAKE as a
+# package is built (prefix /usr, no tests; log $T/configure.log); a
+# failure ends the test
+configure_deb() {
+	local st=0
+	"$CMAKE" -S "$SDA_SRC" -B "$1" -DCMAKE_INSTALL_PREFIX=/usr -DBUILD_TESTING=OFF \
+		${SDA_CC:+-DCMAKE_C_COMPILER="$SDA_CC"} >"$T/configure.log" 2>&1 || st=$?
+	check "configure with -DCMAKE_INSTALL_PREFIX=/usr" test "$st" = 0
+	((st == 0)) || { show "$T/configure.log"; finish; }
+}
+# build_deb DIR CHECK: build the tree configured in DIR with $CMAKE and
+# pack it with $CPACK -G DEB (logs $T/build.log, $T/cpack.log); CHECK names
+# the check that the package was made, deb is its file.  A failure ends
+# the test.
+build_deb() {
+	local b=$1 st=0 debs
+	# (a build is cut off only when it stops printing: see run_progressing)
+	run_progressing 300 "$T/build.log" "$CMAKE" --build "$b" -j2 || st=$?
+	check "build" test "$st" = 0
+	((st == 0)) || { show "$T/build.log"; finish; }
+	st=0
+	run_progressing 300 "$T/cpack.log" env -C "$b" "$CPACK" -G DEB || st=$?
+	debs=("$b"/sdadopt_*.deb)
+	check "$2" test "$st" = 0 -a -f "${debs[0]}"
+	((st == 0)) && [[ -f ${debs[0]} ]] || { show "$T/cpack.log"; finish; }
+	deb=${debs[0]}
 }
 # status_of COMMAND...: print the exit status
 status_of() {

@@ -17,24 +17,10 @@ CPACK=${SDA_CPACK:-cpack}
 need "$CMAKE" "$CPACK"
 B=$T/build
 
-st=0
-"$CMAKE" -S "$SDA_SRC" -B "$B" -DCMAKE_INSTALL_PREFIX=/usr -DBUILD_TESTING=OFF \
-	${SDA_CC:+-DCMAKE_C_COMPILER="$SDA_CC"} >"$T/configure.log" 2>&1 || st=$?
-check "configure with -DCMAKE_INSTALL_PREFIX=/usr" test "$st" = 0
-((st == 0)) || { show "$T/configure.log"; finish; }
+configure_deb "$B"
 check "configure warns about nothing" hasnt "$T/configure.log" "CMake Warning"
 has "$T/configure.log" "CMake Warning" && show "$T/configure.log"
-st=0
-# (a build is cut off only when it stops printing: see run_progressing)
-run_progressing 300 "$T/build.log" "$CMAKE" --build "$B" -j2 || st=$?
-check "build" test "$st" = 0
-((st == 0)) || { show "$T/build.log"; finish; }
-st=0
-run_progressing 300 "$T/cpack.log" env -C "$B" "$CPACK" -G DEB || st=$?
-debs=("$B"/sdadopt_*.deb)
-check "cpack -G DEB makes a .deb" test "$st" = 0 -a -f "${debs[0]}"
-((st == 0)) && [[ -f ${debs[0]} ]] || { show "$T/cpack.log"; finish; }
-deb=${debs[0]}
+build_deb "$B" "cpack -G DEB makes a .deb"
 
 # --no-cfg: no lintianrc of this machine's users changes what is shown.
 # Tag lines are "X: sdadopt...: tag [context]", N: lines notes.  A tag the

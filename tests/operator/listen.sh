@@ -17,20 +17,11 @@ same_socket_as_fd3() {
 	f=$(sed -n 's/^fd n=3 ino=\([0-9]*\) .*/\1/p' "$1")
 	[[ -n $b && $b == "$f" ]]
 }
-# launch DESCRIPTION PORTVAR ARG...: run with a fresh port, retrying when
-# the port was taken meanwhile (status 71); {P} in the arguments is the port
+# launch DESCRIPTION ARG...: run with a fresh port, retrying when the port
+# was taken meanwhile (status 71); {P} in the arguments is the port
 launch() {
-	local d=$1 st args a
 	shift
-	for _ in 1 2 3 4 5; do
-		P=$(free_port)
-		args=()
-		for a in "$@"; do args+=("${a//\{P\}/$P}"); done
-		st=0
-		sda "$T/out" "$T/err" "${args[@]}" || st=$?
-		((st == 71)) || break
-	done
-	return "$st"
+	sda_free_port "$@"
 }
 
 # TCP on 127.0.0.1, named
