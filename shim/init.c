@@ -3,6 +3,7 @@
  * registry's bookkeeping, and leave probing to the first hook that needs it. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <limits.h>
@@ -57,6 +58,21 @@ static const char *value(const char *e, const char *name, size_t len)
 	return strncmp(e, name, len) == 0 && e[len] == '=' ? e + len + 1 : NULL;
 }
 
+/* Does e start with the n (<= 8) characters packed in w, lowest byte
+ * first?  The prefixes every variable is tested against are immediates in
+ * the code: string literals would make the shim's .rodata (and libc's
+ * strncmp) a page read by every process, activated or not. */
+#define PACK8(a, b, c, d, e, f, g, h)                                              \
+	((uint64_t)(a) | (uint64_t)(b) << 8 | (uint64_t)(c) << 16 | (uint64_t)(d) << 24 | \
+	 (uint64_t)(e) << 32 | (uint64_t)(f) << 40 | (uint64_t)(g) << 48 | (uint64_t)(h) << 56)
+static int prefix(const char *e, uint64_t w, size_t n)
+{
+	for (size_t i = 0; i < n; i++, w >>= 8)
+		if (e[i] != (char)(w & 0xff))
+			return 0;
+	return 1;
+}
+
 static void first(const char **slot, const char *v)
 {
 	if (v && !*slot)
@@ -68,7 +84,7 @@ static const char *listen_var(const char *e, struct vars *v)
 {
 	const char *x;
 
-	if (strncmp(e, "LISTEN_", 7) != 0)
+	if (!prefix(e, PACK8('L', 'I', 'S', 'T', 'E', 'N', '_', 0), 7))
 		return NULL;
 	if ((x = value(e, "LISTEN_PID", 10)))
 		first(&v->listen_pid, x);
@@ -91,13 +107,13 @@ static void read_vars(struct vars *v)
 		if (e[0] == 'L') {
 			if (listen_var(e, v) && k < 4)
 				v->listen_env[k++] = e;
-		} else if (e[0] == 'S' && strncmp(e, "SDADOPT_", 8) == 0) {
+		} else if (prefix(e, PACK8('S', 'D', 'A', 'D', 'O', 'P', 'T', '_'), 8)) {
 			first(&v->log, value(e, "SDADOPT_LOG", 11));
 			first(&v->map, value(e, "SDADOPT_MAP", 11));
 			first(&v->match, value(e, "SDADOPT_MATCH", 13));
 			first(&v->strict, value(e, "SDADOPT_STRICT", 14));
 			first(&v->fdstore, value(e, "SDADOPT_FDSTORE", 15));
-		} else if (e[0] == 'J') {
+		} else if (prefix(e, PACK8('J', 'O', 'U', 'R', 'N', 'A', 'L', '_'), 8)) {
 			first(&v->journal, value(e, "JOURNAL_STREAM", 14));
 		}
 	}
