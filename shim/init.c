@@ -55,7 +55,10 @@ struct vars {
 /* The value of `e` if it is NAME=..., else NULL. */
 static const char *value(const char *e, const char *name, size_t len)
 {
-	return strncmp(e, name, len) == 0 && e[len] == '=' ? e + len + 1 : NULL;
+	for (size_t i = 0; i < len; i++)         /* not strncmp(): see prefix() */
+		if (e[i] != name[i])
+			return NULL;
+	return e[len] == '=' ? e + len + 1 : NULL;
 }
 
 /* Does e start with the n (<= 8) characters packed in w, lowest byte

@@ -93,7 +93,10 @@ int sda_log_open(enum sda_level level, const char *journal_stream, int min_fd)
 	log_level = level;
 	if (level == SDA_LOG_OFF)
 		return -1;
-	strncpy(prog, program_invocation_short_name, sizeof(prog) - 1);
+	/* by hand, as every string below: each libc function an activated
+	 * process calls first costs a lazy binding and a page of libc */
+	for (size_t i = 0; i < sizeof(prog) - 1 && program_invocation_short_name[i]; i++)
+		prog[i] = program_invocation_short_name[i];
 	log_fd = open_sink(min_fd);
 	log_journal = stderr_is_journal(journal_stream);
 	return log_fd;
@@ -116,7 +119,13 @@ static void put(struct lbuf *l, const char *s, size_t n)
 
 static void puts_(struct lbuf *l, const char *s)
 {
-	put(l, s ? s : "(null)", strlen(s ? s : "(null)"));
+	size_t n = 0;
+
+	if (!s)
+		s = "(null)";
+	while (s[n])
+		n++;
+	put(l, s, n);
 }
 
 static void putu(struct lbuf *l, unsigned long long v, int neg)
@@ -142,13 +151,15 @@ static int emit(const char *b, size_t n)
 {
 	ssize_t w = -1;
 
+	/* the system calls themselves: no cancellation point inside a hook
+	 * (which may hold the lock), no libc function bound for the log */
 	if (log_sock) {
-		w = send(log_fd, b, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+		w = sda_sys_send(log_fd, b, n, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (w < 0 && errno == ENOTSOCK)
 			log_sock = 0;            /* a file, a tty: write() from now on */
 	}
 	if (!log_sock)
-		w = write(log_fd, b, n);
+		w = sda_sys_write(log_fd, b, n);
 
 	if (w == (ssize_t)n)
 		return 1;
