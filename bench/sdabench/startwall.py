@@ -414,7 +414,13 @@ def section(su, a):
       " fork by the same few stores in every configuration) and `LISTEN_FDS`; its stderr is /dev/null. It runs `/bin/true` (coreutils) and"
       " `bench/trivial`. Each cell is the median over the rounds of the round's median, with a"
       " distribution-free 95%% confidence interval `[lo, hi]`; differences are taken per round, then"
-      " the median. The same runs' CPU time (the runner's fork and wait plus the child's rusage, as"
+      " the median. One timed run per configuration and round: the differences pair single runs made"
+      " milliseconds apart. On this kind of machine a run's time is bimodal (about one run in five"
+      " to one in two is 150–250 µs slower, its own CPU time included, whatever the configuration),"
+      " and a median over a batch of consecutive runs of one configuration falls between the two"
+      " modes whenever the slow share of that batch nears one half: batches of 20 gave two"
+      " measurements of the same inert shim 7.0 [5.0, 14.4] and 14.2 [10.8, 23.4] µs over the"
+      " empty .so, confidence intervals that do not even overlap. The same runs' CPU time (the runner's fork and wait plus the child's rusage, as"
       " the CPU-time method counts it) is given beside them."
       % ("%d" % t["cpu_pinned"] if t.get("cpu_pinned") is not None else "?",
          "%d" % t["nice"] if t.get("nice") is not None else "?", t["rounds"], t["iters"]))
