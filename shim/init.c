@@ -186,12 +186,18 @@ __attribute__((constructor)) static void sda_init(void)
 	struct sda_start start;
 	struct rlimit nofile;
 	enum sda_level level;
-	int saved = errno, r, bad_level;
+	int saved, r, bad_level;
 
 	/* the one look-up at start keeps close() off dlsym; every other hook
 	 * resolves its real function on first use */
 	sda_real_resolve_close();
 	read_vars(&vars);
+	/* nothing to do (most processes): return before errno is even looked
+	 * at (its first use binds a libc function); a dlsym() that finds its
+	 * symbol and a walk of environ leave it alone */
+	if (!vars.listen_pid && !vars.fdstore)
+		return;
+	saved = errno;
 	/* SDADOPT_FDSTORE: read whether activated or not (the first start of a
 	 * service that uses the fd store has nothing to adopt yet); a process
 	 * without it pays nothing more */

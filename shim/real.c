@@ -2,6 +2,11 @@
 #include "real.h"
 
 #include <dlfcn.h>
+
+/* Called through the GOT, bound as the shim is loaded: every process calls
+ * it once (the constructor), and a lazy binding's trampoline costs more
+ * than the call. */
+extern void *dlsym(void *restrict handle, const char *restrict name) __attribute__((noplt));
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
