@@ -8,9 +8,14 @@
 
 #define CHUNK (1u << 20)                /* virtual; pages cost when touched */
 
-/* No static first bytes: the registry's port bitmap alone (8 KB) needs a
- * mapping, and a buffer in the shim's data would move its variables apart
- * (one more page written) */
+/* The first bytes are the shim's own, on the data page every process
+ * writes anyway: the names, the own list and where each socket is, for an
+ * activation of a few dozen sockets, cost no mapping and no page fault
+ * (a mapping and its first fault cost about as much as the rest of the
+ * activation).  What does not fit, and the registry at the probe (its
+ * port bitmap alone is 8 KB), come from mappings. */
+#define FIRST 1280
+static _Alignas(16) unsigned char first[FIRST];
 static unsigned char *cur;
 static size_t left;
 
@@ -19,6 +24,10 @@ void *sda_arena_zalloc(size_t n)
 	void *p;
 
 	n = (n + 15) & ~(size_t)15;
+	if (!cur) {
+		cur = first;
+		left = sizeof(first);
+	}
 	if (n > left) {
 		/* what is asked, and a chunk more for what follows: the
 		 * constructor's few allocations share one mapping */

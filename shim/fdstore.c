@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "arena.h"
 #include "config.h"
 #include "env.h"
 #include "fdtab.h"
@@ -28,19 +29,24 @@
 enum { OFF = 0, ON, BAD };
 
 static _Atomic int state;       /* OFF unless SDADOPT_FDSTORE asked for it */
-static char bad_text[400];     /* BAD: why, said once at the first listen() */
-static struct sockaddr_un dest;
-static socklen_t dest_len;
-static char dest_text[sizeof(dest.sun_path) + 1];
-static enum sda_level level = SDA_LOG_DEFAULT;
-static char journal[64];        /* JOURNAL_STREAM, copied: programs clear environ */
-static long store_max = -1;     /* $FDSTORE (systemd >= 254); -1: not known */
-static pid_t main_pid;
-static ino_t seen[SENT_MAX];    /* socket inodes handed or refused: each is
+/* The rest only with SDADOPT_FDSTORE set (state is not OFF then): in the
+ * arena, not in the shim's data, whose one page every process writes. */
+struct store {
+	char bad_text[400];     /* BAD: why, said once at the first listen() */
+	struct sockaddr_un dest;
+	socklen_t dest_len;
+	char dest_text[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
+	enum sda_level level;
+	char journal[64];       /* JOURNAL_STREAM, copied: programs clear environ */
+	long store_max;         /* $FDSTORE (systemd >= 254); -1: not known */
+	pid_t main_pid;
+	ino_t seen[SENT_MAX];   /* socket inodes handed or refused: each is
 				 * dealt with once (inode numbers of sockets
 				 * are not reused while they live) */
-static size_t n_seen, n_sent;
-static int said_many;
+	size_t n_seen, n_sent;
+	int said_many;
+};
+static struct store *fs;
 
 /* A process that is not activated has no log sink of its own (none that
  * close() could protect): one is opened for the event's line and closed
@@ -49,7 +55,7 @@ static int sink_begin(void)
 {
 	if (sda_log_fd() >= 0)
 		return 0;
-	return sda_log_open(level, journal[0] ? journal : NULL, SDA_LISTEN_FDS_START) >= 0;
+	return sda_log_open(fs->level, fs->journal[0] ? fs->journal : NULL, SDA_LISTEN_FDS_START) >= 0;
 }
 
 static void sink_end(int opened)
@@ -87,25 +93,27 @@ static void bad(const char *a, const char *b, const char *c)
 	size_t n = 0;
 
 	for (int i = 0; i < 3; i++)
-		for (const char *p = parts[i]; *p && n < sizeof(bad_text) - 1; p++)
-			bad_text[n++] = *p;
-	bad_text[n] = '\0';
+		for (const char *p = parts[i]; *p && n < sizeof(fs->bad_text) - 1; p++)
+			fs->bad_text[n++] = *p;
+	fs->bad_text[n] = '\0';
 	atomic_store(&state, BAD);
 }
 
 void sda_fdstore_configure(void)
 {
-	const char *v = getenv("SDADOPT_FDSTORE"), *ns, *js, *fs;
+	const char *v = getenv("SDADOPT_FDSTORE"), *ns, *js, *fds;
 	uint64_t max;
 	size_t n;
 	int on;
 
-	if (!v)
-		return;
-	(void)sda_parse_level(getenv("SDADOPT_LOG"), &level);
+	if (!v || !(fs = sda_arena_zalloc(sizeof(*fs))))
+		return;                  /* no memory: no log either, stays off */
+	fs->level = SDA_LOG_DEFAULT;
+	fs->store_max = -1;
+	(void)sda_parse_level(getenv("SDADOPT_LOG"), &fs->level);
 	js = getenv("JOURNAL_STREAM");
-	if (js && strlen(js) < sizeof(journal))
-		strcpy(journal, js);
+	if (js && strlen(js) < sizeof(fs->journal))
+		strcpy(fs->journal, js);
 	if (sda_parse_bool(v, &on) < 0) {
 		bad("SDADOPT_FDSTORE=", v, " is not a boolean (0/1, yes/no, true/false, on/off)");
 		return;
@@ -119,21 +127,21 @@ void sda_fdstore_configure(void)
 		return;
 	}
 	n = strlen(ns);
-	if ((ns[0] != '/' && ns[0] != '@') || n < 2 || n >= sizeof(dest.sun_path)) {
+	if ((ns[0] != '/' && ns[0] != '@') || n < 2 || n >= sizeof(fs->dest.sun_path)) {
 		bad("SDADOPT_FDSTORE=1 but NOTIFY_SOCKET=", ns,
 		    " is not an absolute path or an @abstract name of at most 107 bytes");
 		return;
 	}
-	memcpy(dest_text, ns, n + 1);
-	dest.sun_family = AF_UNIX;
-	memcpy(dest.sun_path, ns, n);
+	memcpy(fs->dest_text, ns, n + 1);
+	fs->dest.sun_family = AF_UNIX;
+	memcpy(fs->dest.sun_path, ns, n);
 	if (ns[0] == '@')
-		dest.sun_path[0] = '\0';
-	dest_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + (ns[0] == '/'));
-	fs = getenv("FDSTORE");
-	if (fs && sda_parse_u64(fs, &max) == 0 && max <= 0x7fffffff)
-		store_max = (long)max;
-	main_pid = getpid();
+		fs->dest.sun_path[0] = '\0';
+	fs->dest_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + (ns[0] == '/'));
+	fds = getenv("FDSTORE");
+	if (fds && sda_parse_u64(fds, &max) == 0 && max <= 0x7fffffff)
+		fs->store_max = (long)max;
+	fs->main_pid = getpid();
 	atomic_store(&state, ON);
 }
 
@@ -161,7 +169,7 @@ static int send_store(int fd, const char *name, const char **what)
 		*what = "socket";
 		return -errno;
 	}
-	if (syscall(SYS_connect, s, (const struct sockaddr *)&dest, dest_len) < 0) {
+	if (syscall(SYS_connect, s, (const struct sockaddr *)&fs->dest, fs->dest_len) < 0) {
 		*what = "connect";
 		r = -errno;
 		goto out;
@@ -209,7 +217,7 @@ static int inherited_inode(ino_t ino)
 	if (!sda_activated())
 		return 0;
 	sda_lock(&mask);
-	for (size_t i = 0; i < sda_inh.reg.n && !hit; i++)
+	for (size_t i = 0; i < sda_inh.n && !hit; i++)
 		hit = sda_inh.fds[i] >= 0 && fstat(sda_inh.fds[i], &st) == 0 && st.st_ino == ino;
 	sda_unlock(&mask);
 	return hit;
@@ -224,7 +232,7 @@ static size_t stored_before(void)
 
 	if (!sda_activated())
 		return 0;
-	for (size_t i = 0; i < sda_inh.reg.n; i++)
+	for (size_t i = 0; i < sda_inh.n; i++)
 		for (size_t j = 0; j < 3; j++)
 			if (sda_inh.env.names[i] &&
 			    strncmp(sda_inh.env.names[i], kinds[j], strlen(kinds[j])) == 0)
@@ -238,25 +246,25 @@ static void hand(int fd, ino_t ino, const char *kind, const char *a, const char 
 	const char *what = "";
 	int r;
 
-	for (size_t i = 0; i < n_seen; i++)
-		if (seen[i] == ino)
+	for (size_t i = 0; i < fs->n_seen; i++)
+		if (fs->seen[i] == ino)
 			return;                  /* listen() again on the same socket */
-	if (n_seen == SENT_MAX) {
-		if (!said_many++)
+	if (fs->n_seen == SENT_MAX) {
+		if (!fs->said_many++)
 			sda_warn("fd store: more than %d listening sockets in this process; "
 			    "fd %d (%s %s) and later ones are not stored", SENT_MAX, fd, kind, a);
 		return;
 	}
-	seen[n_seen++] = ino;
-	if (store_max >= 0 && stored_before() + n_sent >= (size_t)store_max) {
+	fs->seen[fs->n_seen++] = ino;
+	if (fs->store_max >= 0 && stored_before() + fs->n_sent >= (size_t)fs->store_max) {
 		sda_warn("fd store: full (FDSTORE=%ld): fd %d (%s %s) is not stored, a restart "
-		    "refuses connections to it; raise FileDescriptorStoreMax=", store_max, fd, kind, a);
+		    "refuses connections to it; raise FileDescriptorStoreMax=", fs->store_max, fd, kind, a);
 		return;
 	}
 	r = send_store(fd, name, &what);
 	if (r == 0) {
-		n_sent++;
-		if (getpid() == main_pid)
+		fs->n_sent++;
+		if (getpid() == fs->main_pid)
 			sda_info("handed fd %d (%s %s) to systemd's fd store as \"%s\"; the next "
 			    "start adopts it", fd, kind, a, name);
 		else
@@ -268,13 +276,13 @@ static void hand(int fd, ino_t ino, const char *kind, const char *a, const char 
 	if (strcmp(what, "sendmsg") != 0) {
 		/* nobody to hand anything to: said once, then off */
 		sda_warn("fd store: cannot reach NOTIFY_SOCKET=%s: %s: %s; fd %d (%s %s) "
-		    "and later listening sockets are not stored", dest_text, what,
+		    "and later listening sockets are not stored", fs->dest_text, what,
 		    strerrorname_np(-r), fd, kind, a);
 		atomic_store(&state, OFF);
 		return;
 	}
 	sda_warn("fd store: NOTIFY_SOCKET=%s refused fd %d (%s %s): %s: %s; it is not "
-	    "stored", dest_text, fd, kind, a, what, strerrorname_np(-r));
+	    "stored", fs->dest_text, fd, kind, a, what, strerrorname_np(-r));
 }
 
 void sda_fdstore_listened(int fd)
@@ -316,7 +324,7 @@ void sda_fdstore_listened(int fd)
 	switch (atomic_load(&state)) {
 	case BAD:
 		sda_warn("%s; fd %d (%s %s) and later listening sockets are not stored "
-		    "in systemd's fd store", bad_text, fd, kind, a);
+		    "in systemd's fd store", fs->bad_text, fd, kind, a);
 		atomic_store(&state, OFF);
 		break;
 	case ON:

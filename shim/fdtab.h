@@ -27,34 +27,46 @@ enum {
 			      * once already (protect.c) */
 };
 
-/* Allocated once in the constructor when activated (NULL when inert), never
- * freed or moved: the close() hook reads it with no lock. */
+/* Two tiers, neither ever freed or moved (the close() hook reads them with
+ * no lock).  fds below SDA_FD_LOW live in the shim's own data, on the page
+ * every process that loads it writes anyway: an activation whose fds are
+ * all low maps and faults nothing for its table.  The rest, [SDA_FD_LOW,
+ * cap), are a mapping made when the first of them is flagged. */
+#define SDA_FD_LOW 128
+struct sda_fdtab_low {
+	_Atomic uint32_t opts[SDA_FD_LOW];  /* bit i = sda_opts[i] was set */
+	_Atomic uint32_t kind[SDA_FD_LOW];  /* socket()'s arguments (SDA_FD_TRACKED) */
+	_Atomic unsigned char f[SDA_FD_LOW];
+};
 struct sda_fdtab {
-	size_t cap;
-	_Atomic uint32_t *opts;     /* cap entries: bit i = sda_opts[i] was set */
-	_Atomic uint32_t *kind;     /* cap entries: socket()'s arguments (SDA_FD_TRACKED) */
+	_Atomic uint32_t *opts;     /* indexed by fd: entries below SDA_FD_LOW unused */
+	_Atomic uint32_t *kind;
 	_Atomic unsigned char f[];
 };
-extern struct sda_fdtab *_Atomic sda_fdtab;
-
-static inline struct sda_fdtab *sda_fdtab_get(void)
-{
-	return atomic_load_explicit(&sda_fdtab, memory_order_acquire);
-}
+extern struct sda_fdtab_low sda_fd_low;
+extern struct sda_fdtab *_Atomic sda_fd_high;
+extern _Atomic size_t sda_fd_cap;       /* fds [0, cap) can be flagged; 0: inert */
 
 static inline unsigned sda_fd_flags(int fd)
 {
-	struct sda_fdtab *t = sda_fdtab_get();
+	struct sda_fdtab *t;
 
-	if (__builtin_expect(!t, 1) || (size_t)(unsigned)fd >= t->cap)
+	/* inert: the low tier is all zeros, the high one absent */
+	if (__builtin_expect((unsigned)fd < SDA_FD_LOW, 1))
+		return atomic_load_explicit(&sda_fd_low.f[fd], memory_order_relaxed);
+	t = atomic_load_explicit(&sda_fd_high, memory_order_acquire);
+	if (!t || (size_t)(unsigned)fd >= atomic_load_explicit(&sda_fd_cap, memory_order_relaxed))
 		return 0;
 	return atomic_load_explicit(&t->f[fd], memory_order_relaxed);
 }
 
-/* A table for fds [0, cap), or NULL; sda_fdtab_start() makes it the one
- * (the shim is activated from then on). */
-struct sda_fdtab *sda_fdtab_make(size_t cap);
-void sda_fdtab_start(struct sda_fdtab *t);
+/* Activation: fds [0, cap) can be flagged from now on.  Call once, from
+ * the constructor, before any flag is set. */
+void sda_fdtab_start(size_t cap);
+static inline int sda_fdtab_started(void)
+{
+	return atomic_load_explicit(&sda_fd_cap, memory_order_acquire) != 0;
+}
 void sda_fd_set(int fd, unsigned flags);
 /* The highest fd number ever flagged (bounds a scan of the table). */
 size_t sda_fd_hi(void);

@@ -3,11 +3,11 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "inherited.h"
 #include "lock.h"
+#include "sys.h"
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static _Atomic int registered;
@@ -27,12 +27,12 @@ static void parent(void)
 static void child(void)
 {
 	sda_lock_atfork_release();
-	atomic_store(&self, (pid_t)syscall(SYS_getpid));
+	atomic_store(&self, sda_sys_getpid());
 }
 
 static void do_register(void)
 {
-	atomic_store(&self, (pid_t)syscall(SYS_getpid));
+	atomic_store(&self, sda_sys_getpid());
 	if (pthread_atfork(prepare, parent, child) == 0)
 		atomic_store_explicit(&registered, 1, memory_order_release);
 }
@@ -52,5 +52,5 @@ void sda_fork_coming(void)
 pid_t sda_self(void)
 {
 	return atomic_load_explicit(&registered, memory_order_acquire) ? atomic_load(&self) :
-		(pid_t)syscall(SYS_getpid);
+		sda_sys_getpid();
 }

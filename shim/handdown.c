@@ -18,7 +18,7 @@ static size_t handed_len;
 
 static int set_cloexec_all(int on)
 {
-	for (size_t i = 0; i < sda_inh.reg.n; i++)
+	for (size_t i = 0; i < sda_inh.n; i++)
 		if (fcntl(SDA_LISTEN_FDS_START + (int)i, F_SETFD, on ? FD_CLOEXEC : 0) < 0)
 			return -1;
 	return 0;
@@ -26,7 +26,6 @@ static int set_cloexec_all(int on)
 
 char *const *sda_exec_env(char *const envp[], const char *what)
 {
-	const struct sda_registry *reg = &sda_inh.reg;
 	sigset_t mask;
 	int saved = errno;
 	size_t n = 0, k = 0;
@@ -37,7 +36,7 @@ char *const *sda_exec_env(char *const envp[], const char *what)
 	    !envp)
 		return envp;
 	sda_lock(&mask);
-	for (size_t i = 0; i < reg->n; i++)
+	for (size_t i = 0; i < sda_inh.n; i++)
 		if (sda_inh.fds[i] >= 0 && sda_inh.fds[i] != SDA_LISTEN_FDS_START + (int)i) {
 			sda_unlock(&mask);
 			return envp;             /* moved: cannot pass them as fds 3.. */
@@ -61,7 +60,7 @@ char *const *sda_exec_env(char *const envp[], const char *what)
 	out[k] = NULL;
 	set_cloexec_all(0);
 	handed_down = out;
-	sda_debug("exec %s before any bind: handing the %zu inherited fds on unchanged", what, reg->n);
+	sda_debug("exec %s before any bind: handing the %zu inherited fds on unchanged", what, sda_inh.n);
 	errno = saved;
 	return out;
 }

@@ -35,22 +35,27 @@ int sda_probe_done(void)
 /* As sd_listen_fds(): exec'd children must not inherit the sockets.  A
  * number that is not open is the program's to use, never ours.  Two system
  * calls for all of them (poll() tells which are open, close_range() sets
- * close-on-exec on the range); one fcntl() each where close_range() cannot. */
+ * close-on-exec on the range); one fcntl() each where that is no more, or
+ * where close_range() cannot. */
 static void cloexec_all(int *fds, size_t n)
 {
 	struct pollfd p[256];
-	int per_fd = syscall(SYS_close_range, SDA_LISTEN_FDS_START,
-			     SDA_LISTEN_FDS_START + (unsigned)n - 1, CLOSE_RANGE_CLOEXEC) < 0;
+	int per_fd = n <= 2 ||
+		     sda_sys_close_range(SDA_LISTEN_FDS_START, SDA_LISTEN_FDS_START + (unsigned)n - 1,
+					 CLOSE_RANGE_CLOEXEC) < 0;
 
 	for (size_t i = 0; i < n; i += 256) {
 		size_t k = n - i < 256 ? n - i : 256;
 
 		for (size_t j = 0; j < k; j++)
 			p[j] = (struct pollfd){ .fd = fds[i + j], .events = 0 };
-		if (per_fd || sda_sys_poll(p, k, 0) < 0) {
-			for (size_t j = 0; j < k; j++)
-				if (fcntl(fds[i + j], F_SETFD, FD_CLOEXEC) < 0)
-					fds[i + j] = errno > 0 ? -errno : -EBADF;
+		if (per_fd || sda_sys_poll_now(p, k) < 0) {
+			for (size_t j = 0; j < k; j++) {
+				int r = sda_sys_fcntl(fds[i + j], F_SETFD, FD_CLOEXEC);
+
+				if (r < 0)
+					fds[i + j] = r;
+			}
 			continue;
 		}
 		for (size_t j = 0; j < k; j++)
@@ -63,27 +68,21 @@ int sda_inherited_init(struct sda_env *e, const struct sda_start *st)
 {
 	struct sda_inherited *h = &sda_inh;
 	size_t cap = FDTAB_MAX, n = (size_t)e->n_fds;
-	struct sda_fdtab *t;
 
 	if (st->nofile_max != RLIM_INFINITY && st->nofile_max < cap)
 		cap = st->nofile_max;
 	if (cap < n + SDA_LISTEN_FDS_START + 64)
 		cap = n + SDA_LISTEN_FDS_START + 64;
-	/* what is written now first, so that it shares a page with the names:
-	 * the own list, where each socket is, the fd table's first fds; the
-	 * registry is written at the probe, and the adoption counts stay this
-	 * process's until it forks */
-	if (sda_protect_init(n + 1) < 0 || !(h->fds = sda_arena_zalloc(n * sizeof(*h->fds))) ||
-	    !(t = sda_fdtab_make(cap)) ||
-	    sda_registry_alloc_with(&h->reg, n, sda_arena_zalloc) < 0 ||
-	    !(h->adoptions = sda_arena_zalloc(n * sizeof(*h->adoptions)))) {
-		h->adoptions = NULL;
-		sda_registry_free(&h->reg);
+	/* only what is written now: the own list and where each socket is,
+	 * beside the parsed names (a few allocations, in the shim's own data
+	 * while they fit: arena.c); the registry and the adoption counts wait
+	 * for the probe */
+	if (sda_protect_init(n + 1) < 0 || !(h->fds = sda_arena_zalloc(n * sizeof(*h->fds))))
 		return -ENOMEM;
-	}
 	h->env = *e;
+	h->n = n;
 	memset(e, 0, sizeof(*e));
-	sda_fdtab_start(t);
+	sda_fdtab_start(cap);
 
 	for (size_t i = 0; i < n; i++)
 		h->fds[i] = SDA_LISTEN_FDS_START + (int)i;
@@ -104,8 +103,8 @@ int sda_inherited_init(struct sda_env *e, const struct sda_start *st)
 void sda_inherited_before_fork(void)
 {
 	struct sda_inherited *h = &sda_inh;
-	size_t len = h->reg.n * sizeof(*h->adoptions);
-	_Atomic unsigned long *p;
+	size_t len = h->n * sizeof(*h->adoptions);
+	_Atomic unsigned long *p, *own = atomic_load(&h->adoptions);
 
 	if (h->counts_shared || !len)
 		return;
@@ -114,8 +113,8 @@ void sda_inherited_before_fork(void)
 	if (p == MAP_FAILED)
 		return;
 	/* only a written count makes its page resident (report.c) */
-	for (size_t i = 0; i < h->reg.n; i++) {
-		unsigned long v = atomic_load(&h->adoptions[i]);
+	for (size_t i = 0; own && i < h->n; i++) {
+		unsigned long v = atomic_load(&own[i]);
 
 		if (v)
 			atomic_store(&p[i], v);
@@ -137,6 +136,13 @@ static void probe_all(void)
 	struct sda_log_run ignored = { 0 }, seen = { 0 }, unnamed = { 0 }, twice = { 0 };
 	char a[160];
 
+	/* the registry, and the counts unless a fork made them already */
+	if (sda_registry_alloc_with(reg, h->n, sda_arena_zalloc) < 0 ||
+	    (!atomic_load(&h->adoptions) &&
+	     !(h->adoptions = sda_arena_zalloc(h->n * sizeof(*h->adoptions))))) {
+		sda_registry_free(reg);
+		sda_err("cannot set up the registry: %s; not adopting anything", strerrorname_np(ENOMEM));
+	}
 	for (size_t i = 0; i < reg->n; i++) {
 		struct sda_sock *s = &reg->e[i];
 		const char *name = h->env.names[i];

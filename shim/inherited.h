@@ -22,7 +22,10 @@ struct sda_settings {
 
 struct sda_inherited {
 	struct sda_env env;             /* names of the inherited fds */
-	struct sda_registry reg;        /* allocated at init, filled at the probe */
+	size_t n;                       /* how many (LISTEN_FDS) */
+	/* allocated and filled at the probe (n entries; none if that ran out
+	 * of memory) */
+	struct sda_registry reg;
 	/* where inherited socket i is now: 3 + i until moved (protect.c);
 	 * -errno when it was not open at start.  Kept apart from reg.e (whose
 	 * pages the constructor then never writes); reg.e[i].fd follows it
@@ -34,10 +37,11 @@ struct sda_inherited {
 	_Atomic int adopted_any;
 	const char *listen_env[4];      /* the original "LISTEN_...=" strings */
 	const char *listen_names;
-	/* adoptions per inherited socket, shared with forked workers: a
+	/* adoptions per inherited socket (n), shared with forked workers: a
 	 * prefork master that never binds still knows its workers adopted.
-	 * This process's own until its first fork (a shared mapping costs
-	 * more than the rest of activation); then a MAP_SHARED copy. */
+	 * This process's own from the probe until its first fork (a shared
+	 * mapping costs more than the rest of activation); then a MAP_SHARED
+	 * copy.  NULL until one of the two. */
 	_Atomic unsigned long *_Atomic adoptions;
 	_Atomic int counts_shared;      /* the copy was made (or tried) */
 };
@@ -74,7 +78,7 @@ void sda_inherited_before_fork(void);
 /* Activated at all?  (Constant after the constructor.) */
 static inline int sda_activated(void)
 {
-	return sda_fdtab_get() != NULL;
+	return sda_fdtab_started();
 }
 /* Probe the inherited fds on first use; 1 when activated (registry ready),
  * 0 when inert.  Preserves errno. */

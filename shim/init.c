@@ -33,7 +33,7 @@ static int self_pidfdid(uint64_t *id)
 {
 	struct statfs sfs;
 	struct stat st;
-	int ok, fd = (int)syscall(SYS_pidfd_open, (pid_t)syscall(SYS_getpid), 0);
+	int ok, saved = errno, fd = (int)SDA_SYS(SYS_pidfd_open, sda_sys_getpid(), 0, 0);
 
 	if (fd < 0)
 		return 0;
@@ -41,6 +41,7 @@ static int self_pidfdid(uint64_t *id)
 	if (ok)
 		*id = (uint64_t)st.st_ino;
 	sda_real_close(fd);
+	errno = saved;
 	return ok;
 }
 
@@ -151,8 +152,13 @@ static void configure(const struct vars *vars)
 	size_t nerr = 0;
 
 	v = vars->map;
-	if (sda_map_parse(v, &st.map, errs, 8, &nerr) < 0)
-		sda_err("SDADOPT_MAP: out of memory; no mapping");
+	if (v) {
+		int saved = errno;       /* only a mapping allocates */
+
+		if (sda_map_parse(v, &st.map, errs, 8, &nerr) < 0)
+			sda_err("SDADOPT_MAP: out of memory; no mapping");
+		errno = saved;
+	}
 	for (size_t i = 0; i < nerr && i < 8; i++) {
 		char e[256];
 		size_t n = errs[i].len < sizeof(e) - 1 ? errs[i].len : sizeof(e) - 1;
@@ -186,18 +192,17 @@ __attribute__((constructor)) static void sda_init(void)
 	struct sda_start start;
 	struct rlimit nofile;
 	enum sda_level level;
-	int saved, r, bad_level;
+	int r, bad_level;
 
 	/* the one look-up at start keeps close() off dlsym; every other hook
 	 * resolves its real function on first use */
 	sda_real_resolve_close();
 	read_vars(&vars);
-	/* nothing to do (most processes): return before errno is even looked
-	 * at (its first use binds a libc function); a dlsym() that finds its
-	 * symbol and a walk of environ leave it alone */
+	/* nothing to do (most processes).  errno is not touched by what
+	 * follows either, unless said (its first use binds a libc function):
+	 * the system calls are made directly (sys.h) */
 	if (!vars.listen_pid && !vars.fdstore)
 		return;
-	saved = errno;
 	/* SDADOPT_FDSTORE: read whether activated or not (the first start of a
 	 * service that uses the fd store has nothing to adopt yet); a process
 	 * without it pays nothing more */
@@ -206,12 +211,12 @@ __attribute__((constructor)) static void sda_init(void)
 	in.listen_pid = vars.listen_pid;
 	/* not activated, or running setuid: do nothing at all */
 	if (!in.listen_pid || getauxval(AT_SECURE))
-		goto out;
+		return;
 	in.listen_pidfdid = vars.listen_pidfdid;
 	in.listen_fds = vars.listen_fds;
 	in.listen_fdnames = vars.listen_fdnames;
 	/* the system call itself: no page of libc touched for getpid() */
-	in.self_pid = (pid_t)syscall(SYS_getpid);
+	in.self_pid = sda_sys_getpid();
 	if (sda_sys_nofile(&nofile) < 0)
 		nofile.rlim_cur = nofile.rlim_max = RLIM_INFINITY;
 	in.max_fds = nofile.rlim_cur != RLIM_INFINITY ? (long)nofile.rlim_cur : INT_MAX;
@@ -229,7 +234,7 @@ __attribute__((constructor)) static void sda_init(void)
 			sda_real_close(sda_log_fd());
 			sda_log_set_fd(-1);
 		}
-		goto out;
+		return;
 	}
 
 	sda_log_open(level, vars.journal,
@@ -250,21 +255,19 @@ __attribute__((constructor)) static void sda_init(void)
 				    .nofile_max = nofile.rlim_max };
 	if ((r = sda_inherited_init(&env, &start)) < 0) {
 		sda_err("cannot set up the registry: %s; not adopting anything", strerrorname_np(-r));
-		sda_env_free(&env);
+		sda_env_free(&env);          /* the names are the arena's: no free() */
 		goto inert;
 	}
 	/* The sockets are ours now: children we exec must not see them. */
 	unset_listen_env();
 	configure(&vars);
-	sda_debug("activated: %zu inherited fds (LISTEN_FDNAMES=%s)", sda_inh.reg.n,
+	sda_debug("activated: %zu inherited fds (LISTEN_FDNAMES=%s)", sda_inh.n,
 		  show(in.listen_fdnames));
-	goto out;
+	return;
 
 inert:
 	if (sda_log_fd() >= 0) {
 		sda_real_close(sda_log_fd());
 		sda_log_set_fd(-1);
 	}
-out:
-	errno = saved;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -40,48 +41,78 @@ int sda_log_enabled(enum sda_level level)
 	return log_fd >= 0 && level <= log_level && level != SDA_LOG_OFF;
 }
 
+/* What stderr is: one statx() (fstat() where the kernel has none). */
+struct sink {
+	mode_t type;                /* S_IFMT bits, 0 if not known */
+	uint64_t dev, ino;
+};
+
+static void stat_stderr(struct sink *k)
+{
+	struct statx sx;
+	struct stat st;
+
+	*k = (struct sink){ 0 };
+	if (sda_sys(SYS_statx, 2, (long)"", AT_EMPTY_PATH, STATX_TYPE | STATX_INO, (long)&sx, 0) == 0) {
+		*k = (struct sink){ sx.stx_mode & S_IFMT, makedev(sx.stx_dev_major, sx.stx_dev_minor),
+				    sx.stx_ino };
+		return;
+	}
+	int saved = errno;          /* a rare path: libc is fine */
+
+	if (fstat(2, &st) == 0)
+		*k = (struct sink){ st.st_mode & S_IFMT, (uint64_t)st.st_dev, (uint64_t)st.st_ino };
+	errno = saved;
+}
+
+/* A decimal number ending at `end` (a character not a digit); 0 or -1. */
+static int number(const char **p, char end, uint64_t *v)
+{
+	const char *s = *p;
+
+	*v = 0;
+	if (*s < '0' || *s > '9')
+		return -1;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (*v > (UINT64_MAX - 9) / 10)
+			return -1;
+		*v = *v * 10 + (uint64_t)(*s - '0');
+	}
+	if (*s != end)
+		return -1;
+	*p = s + 1;
+	return 0;
+}
+
 /* JOURNAL_STREAM is "DEV:INODE" of the stream the journal gave us. */
-static int stderr_is_journal(const char *js)
+static int stderr_is_journal(const char *js, const struct sink *k)
 {
 	uint64_t dev, ino;
-	struct stat st;
-	char buf[64];
-	char *colon;
 
-	if (!js || strlen(js) >= sizeof(buf))
+	if (!js || !k->type || number(&js, ':', &dev) < 0 || number(&js, '\0', &ino) < 0)
 		return 0;
-	strcpy(buf, js);
-	colon = strchr(buf, ':');
-	if (!colon)
-		return 0;
-	*colon = '\0';
-	if (sda_parse_u64(buf, &dev) < 0 || sda_parse_u64(colon + 1, &ino) < 0)
-		return 0;
-	if (fstat(2, &st) < 0)
-		return 0;
-	return (uint64_t)st.st_dev == dev && (uint64_t)st.st_ino == ino;
+	return k->dev == dev && k->ino == ino;
 }
 
 /* A pipe is opened anew through /proc: a file description of our own, made
  * non-blocking without touching the program's stderr.  A socket (the
  * journal) takes MSG_DONTWAIT per call.  Anything else (a file, a tty,
  * /dev/null) does not block for long: a plain dup. */
-static int open_sink(int min_fd)
+static int open_sink(int min_fd, const struct sink *k)
 {
 	int fd;
 
-	/* F_GETPIPE_SZ answers for pipes (and FIFOs) only; a socket is found
-	 * out by the first send() (no fstat(): one page of libc less at start) */
-	log_sock = 1;
-	if (sda_sys_fcntl(2, F_GETPIPE_SZ, 0) >= 0 &&
-	    (fd = open("/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_CLOEXEC)) >= 0) {
+	/* not known: a socket is found out by the first send() */
+	log_sock = k->type == S_IFSOCK || !k->type;
+	if (k->type == S_IFIFO &&
+	    (fd = (int)sda_sys(SYS_openat, AT_FDCWD, (long)"/proc/self/fd/2",
+			       O_WRONLY | O_NONBLOCK | O_CLOEXEC, 0, 0, 0)) >= 0) {
 		int moved;
 
-		log_sock = 0;
 		if (fd >= min_fd)
 			return fd;
 		moved = sda_sys_fcntl(fd, F_DUPFD_CLOEXEC, min_fd);
-		close(fd);
+		(void)SDA_SYS(SYS_close, fd, 0, 0);
 		if (moved >= 0)
 			return moved;
 	}
@@ -90,6 +121,8 @@ static int open_sink(int min_fd)
 
 int sda_log_open(enum sda_level level, const char *journal_stream, int min_fd)
 {
+	struct sink k;
+
 	log_level = level;
 	if (level == SDA_LOG_OFF)
 		return -1;
@@ -97,8 +130,9 @@ int sda_log_open(enum sda_level level, const char *journal_stream, int min_fd)
 	 * process calls first costs a lazy binding and a page of libc */
 	for (size_t i = 0; i < sizeof(prog) - 1 && program_invocation_short_name[i]; i++)
 		prog[i] = program_invocation_short_name[i];
-	log_fd = open_sink(min_fd);
-	log_journal = stderr_is_journal(journal_stream);
+	stat_stderr(&k);
+	log_fd = open_sink(min_fd, &k);
+	log_journal = stderr_is_journal(journal_stream, &k);
 	return log_fd;
 }
 
@@ -155,7 +189,7 @@ static int emit(const char *b, size_t n)
 	 * (which may hold the lock), no libc function bound for the log */
 	if (log_sock) {
 		w = sda_sys_send(log_fd, b, n, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (w < 0 && errno == ENOTSOCK)
+		if (w == -ENOTSOCK)
 			log_sock = 0;            /* a file, a tty: write() from now on */
 	}
 	if (!log_sock)
@@ -163,7 +197,7 @@ static int emit(const char *b, size_t n)
 
 	if (w == (ssize_t)n)
 		return 1;
-	if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+	if (w == -EAGAIN || w == -EWOULDBLOCK)
 		atomic_fetch_add(&dropped, 1);
 	return 0;
 }
@@ -174,14 +208,12 @@ void sda_log(enum sda_level level, const char *fmt, ...)
 		[SDA_LOG_ERROR] = "error", [SDA_LOG_WARNING] = "warning",
 		[SDA_LOG_INFO] = "info", [SDA_LOG_DEBUG] = "debug",
 	};
-	int saved = errno;
 	struct lbuf l;
 	va_list ap;
 
-	if (!sda_log_enabled(level)) {
-		errno = saved;
+	/* errno is the program's, and nothing here changes it (sys.h) */
+	if (!sda_log_enabled(level))
 		return;
-	}
 	l.n = 0;
 	if (log_journal) {
 		char p[3] = { '<', (char)('0' + level), '>' };
@@ -237,7 +269,6 @@ void sda_log(enum sda_level level, const char *fmt, ...)
 	l.b[l.n++] = '\n';
 	if (emit(l.b, l.n) && atomic_load_explicit(&dropped, memory_order_relaxed))
 		sda_log_dropped_say();
-	errno = saved;
 }
 
 void sda_log_dropped_say(void)

@@ -94,7 +94,6 @@ static int dup_high(int fd)
  * Returns the new number, or -1 (then fd stays where it is). */
 static int move_own(int fd, const char *why)
 {
-	struct sda_registry *reg = &sda_inh.reg;
 	int nfd = dup_high(fd);
 
 	if (nfd < 0) {
@@ -102,11 +101,11 @@ static int move_own(int fd, const char *why)
 			 fd, why, strerrorname_np(errno));
 		return -1;
 	}
-	for (size_t i = 0; i < reg->n; i++)
+	for (size_t i = 0; i < sda_inh.n; i++)
 		if (sda_inh.fds[i] == fd) {
 			sda_inh.fds[i] = nfd;
-			if (sda_probe_done())
-				reg->e[i].fd = nfd;
+			if (sda_probe_done() && i < sda_inh.reg.n)
+				sda_inh.reg.e[i].fd = nfd;
 		}
 	if (sda_log_fd() == fd)
 		sda_log_set_fd(nfd);

@@ -29,11 +29,13 @@ static enum sda_level level(void)
  * reading it would cost a page fault for nothing. */
 static int any_adoption(void)
 {
-	size_t pg = 4096, n = sda_inh.reg.n;   /* mincore works on any page size that divides it */
+	size_t pg = 4096, n = sda_inh.n;   /* mincore works on any page size that divides it */
 	/* page-aligned: the shared mapping made at the first fork (if that
 	 * failed, the arena's copy: mincore() fails and the counts are read) */
 	uintptr_t base = (uintptr_t)sda_inh.adoptions;
 
+	if (!base)
+		return 0;
 	for (size_t off = 0; off < n * sizeof(*sda_inh.adoptions); off += pg) {
 		unsigned char v = 1;
 		size_t first = off / sizeof(*sda_inh.adoptions);
@@ -58,7 +60,7 @@ static void report_unprobed(const char *when)
 	if (sda_inh.counts_shared && any_adoption())
 		return;
 	sda_log(level(), "none of the %zu inherited fds was adopted %s: the program never bound an "
-		"address (LISTEN_FDNAMES=%s)", sda_inh.reg.n, when, sda_inh.listen_names);
+		"address (LISTEN_FDNAMES=%s)", sda_inh.n, when, sda_inh.listen_names);
 }
 
 void sda_report(const char *when)
