@@ -56,6 +56,9 @@
  *                    -> daemon pid=P method=M
  *   dup2 N | dup3 N  dup2(an fd of /dev/null, N), or dup3(.., O_CLOEXEC)
  *                    -> dup2 fd=N rc=R err=E chr=0|1 (chr: N is /dev/null now)
+ *   fill N           open /dev/null until every number below N is taken, so
+ *                    that the next socket() gets N or more (at most N opens)
+ *                    -> filled upto=N opened=K
  *   unlink PATH | unlinkat PATH | remove PATH
  *                    -> unlinked path=P rc=R err=E
  *   env              -> env VAR=VALUE per LISTEN_* variable; env-end count=K
@@ -789,6 +792,19 @@ int main(int argc, char **argv)
 			i++;
 		} else if ((!strcmp(s, "dup2") || !strcmp(s, "dup3")) && arg) {
 			step_dup(atoi(arg), s[3] == '3');
+			i++;
+		} else if (!strcmp(s, "fill") && arg) {
+			int n = atoi(arg), k = 0, fd;
+
+			/* the lowest free number each time: below n, keep it */
+			while (k < n && (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0) {
+				if (fd >= n) {
+					close(fd);
+					break;
+				}
+				k++;
+			}
+			say("filled upto=%d opened=%d", n, k);
 			i++;
 		} else if ((!strcmp(s, "unlink") || !strcmp(s, "unlinkat") || !strcmp(s, "remove")) && arg) {
 			int r = s[0] == 'r' ? remove(arg) : s[6] ? unlinkat(AT_FDCWD, arg, 0) : unlink(arg);

@@ -213,13 +213,16 @@ Test(flags, nonblock_cloexec) { flags_kept(1, 1); }
 
 TestSuite(backlog, .timeout = TEST_BACKSTOP_S);
 
-Test(backlog, listen5_keeps_128)
+/* fill: the program's own fds take every number below it first, so that
+ * its socket is flagged in the fd table's second tier (fdtab.h) */
+static void keeps_backlog(const char *fill)
 {
 	struct run r;
 
 	run_start(&r, WITH_SHIM, "--backlog", "128", "--listen", "tcp:127.0.0.1:0", "--", SERVER,
-		  "bind", "tcp:127.0.0.1:{port0}", "listen", "5", "wait");
+		  "fill", fill, "bind", "tcp:127.0.0.1:{port0}", "listen", "5", "wait");
 	cr_assert_not_null(run_wait(&r, "waiting", 0), "%s", r.o);
+	cr_assert_geq(kv_num(line_find(r.o, "bound", 0), "fd"), atoi(fill), "%s", r.o);
 	unsigned port = (unsigned)act_value(&r, 0, "port");
 	long backlog = tcp_listen_backlog(AF_INET, port);
 	int connected = connect_many(fmt("tcp:127.0.0.1:%u", port), 20, DEADLINE_MS);
@@ -232,6 +235,9 @@ Test(backlog, listen5_keeps_128)
 		cr_expect_eq(backlog, 128, "listen backlog after the server's listen(5): %ld", backlog);
 	cr_expect_eq(connected, 20, "only %d of 20 connections were queued", connected);
 }
+
+Test(backlog, listen5_keeps_128) { keeps_backlog("0"); }
+Test(backlog, listen5_keeps_128_on_a_high_fd) { keeps_backlog("300"); }
 
 /* Control: the same measurements see a native listen(5) (port 0 is never
  * adopted), so they would catch a shrunk backlog. */

@@ -103,6 +103,23 @@ Test(sockopt, replay_onto_dual_stack_udp)
 	replayed("udp:[::]:0,v6only=0", "udp:0.0.0.0:{port0}", "pktinfo", 1);
 }
 
+/* The same for a socket numbered past the fd table's first tier (fdtab.h:
+ * SDA_FD_LOW, in the shim's own data). */
+Test(sockopt, replay_on_a_high_fd)
+{
+	struct run r;
+
+	run_start(&r, WITH_SHIM, "--env", "SDADOPT_LOG=debug", "--listen", TCP, "--", SERVER, "fill", "300",
+		  "bind", BIND0 ",nodelay=1,keepalive=1", "getopt", "nodelay", "getopt", "keepalive");
+	cr_assert_eq(run_finish(&r), 0);
+	cr_assert_geq(kv_num(line_find(r.o, "bound", 0), "fd"), 300, "%s", r.o);
+	expect_adopted(&r, 0, 0);
+	cr_expect_eq(opt_value(&r, "nodelay"), 1, "%s", r.o);
+	cr_expect_eq(opt_value(&r, "keepalive"), 1, "%s", r.o);
+	cr_expect_not_null(line_find_sub(r.e, "carried TCP_NODELAY=1 over", 0), "%s", r.e);
+	cr_expect_eq(line_count_sub(r.e, WARNING), 0, "%s", r.e);
+}
+
 /* Control: a server that sets nothing finds the defaults on the adopted
  * socket, so the values above came from the replay. */
 static void defaults(const char *listen, const char *bind, const char *const *names)
