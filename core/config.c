@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "config.h"
+#include "startcode.h"
 
 #include <errno.h>
 #include <strings.h>
@@ -18,7 +19,7 @@ static const struct {
 	{ "info", SDA_LOG_INFO },       { "debug", SDA_LOG_DEBUG },
 };
 
-int sda_parse_level(const char *s, enum sda_level *lvl)
+SDA_STARTUP int sda_parse_level(const char *s, enum sda_level *lvl)
 {
 	*lvl = SDA_LOG_DEFAULT;
 	if (!s || !*s)
@@ -48,7 +49,7 @@ const char *sda_level_name(enum sda_level l)
 	return "info";
 }
 
-int sda_parse_bool(const char *s, int *b)
+SDA_STARTUP int sda_parse_bool(const char *s, int *b)
 {
 	static const char *const yes[] = { "1", "yes", "true", "on" };
 	static const char *const no[] = { "0", "no", "false", "off" };
@@ -67,7 +68,7 @@ int sda_parse_bool(const char *s, int *b)
 	return -EINVAL;
 }
 
-int sda_parse_match_policy(const char *s, enum sda_match_policy *p)
+SDA_STARTUP int sda_parse_match_policy(const char *s, enum sda_match_policy *p)
 {
 	*p = SDA_POLICY_EXACT;
 	if (!s || !*s || strcasecmp(s, "exact") == 0)

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #include "env.h"
+#include "startcode.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int parse_digits_u64(const char *s, uint64_t *ret)
+SDA_STARTUP static int parse_digits_u64(const char *s, uint64_t *ret)
 {
 	uint64_t v = 0;
 
@@ -92,7 +93,7 @@ int sda_env_parse(const struct sda_env_input *in, struct sda_env *out)
 	return sda_env_parse_with(in, out, NULL);
 }
 
-int sda_env_parse_with(const struct sda_env_input *in, struct sda_env *out, sda_zalloc_fn zalloc)
+SDA_STARTUP int sda_env_parse_with(const struct sda_env_input *in, struct sda_env *out, sda_zalloc_fn zalloc)
 {
 	pid_t pid;
 	int n;

@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 
 #include "sys.h"
+#include "startcode.h"
 
 #define CHUNK (1u << 20)                /* virtual; pages cost when touched */
 
@@ -19,7 +20,7 @@ static _Alignas(16) unsigned char first[FIRST];
 static unsigned char *cur;
 static size_t left;
 
-void *sda_arena_zalloc(size_t n)
+SDA_STARTUP void *sda_arena_zalloc(size_t n)
 {
 	void *p;
 

@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 
 #include "sys.h"
+#include "startcode.h"
 
 struct sda_fdtab_low sda_fd_low;
 struct sda_fdtab *_Atomic sda_fd_high;
@@ -12,7 +13,7 @@ _Atomic size_t sda_fd_cap;
 
 static _Atomic size_t fd_hi;            /* highest fd ever flagged */
 
-void sda_fdtab_start(size_t cap)
+SDA_STARTUP void sda_fdtab_start(size_t cap)
 {
 	atomic_store_explicit(&sda_fd_cap, cap, memory_order_release);
 }
@@ -22,7 +23,7 @@ void sda_fdtab_start(size_t cap)
  * memory.  Two writers racing both map, one wins, the other unmaps.  NULL
  * when out of memory: fds from SDA_FD_LOW up are then not flagged, as fds
  * past the cap never are. */
-static struct sda_fdtab *high(void)
+SDA_STARTUP static struct sda_fdtab *high(void)
 {
 	struct sda_fdtab *t = atomic_load_explicit(&sda_fd_high, memory_order_acquire), *none = NULL;
 	size_t cap = atomic_load_explicit(&sda_fd_cap, memory_order_relaxed);
@@ -52,7 +53,7 @@ struct slot {
 	_Atomic uint32_t *opts, *kind;
 };
 
-static int slot(int fd, int make, struct slot *s)
+SDA_STARTUP static int slot(int fd, int make, struct slot *s)
 {
 	struct sda_fdtab *t;
 
@@ -69,7 +70,7 @@ static int slot(int fd, int make, struct slot *s)
 	return 1;
 }
 
-void sda_fd_set(int fd, unsigned flags)
+SDA_STARTUP void sda_fd_set(int fd, unsigned flags)
 {
 	struct slot s;
 

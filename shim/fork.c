@@ -8,6 +8,7 @@
 #include "inherited.h"
 #include "lock.h"
 #include "sys.h"
+#include "startcode.h"
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static _Atomic int registered;
@@ -49,7 +50,7 @@ void sda_fork_coming(void)
 		sda_fork_care();
 }
 
-pid_t sda_self(void)
+SDA_STARTUP pid_t sda_self(void)
 {
 	return atomic_load_explicit(&registered, memory_order_acquire) ? atomic_load(&self) :
 		sda_sys_getpid();

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "protect.h"
 #include "report.h"
+#include "startcode.h"
 
 #define FDTAB_MAX (1u << 20)
 
@@ -37,7 +38,7 @@ int sda_probe_done(void)
  * calls for all of them (poll() tells which are open, close_range() sets
  * close-on-exec on the range); one fcntl() each where that is no more, or
  * where close_range() cannot. */
-static void cloexec_all(int *fds, size_t n)
+SDA_STARTUP static void cloexec_all(int *fds, size_t n)
 {
 	struct pollfd p[256];
 	int per_fd = n <= 2 ||
@@ -64,7 +65,7 @@ static void cloexec_all(int *fds, size_t n)
 	}
 }
 
-int sda_inherited_init(struct sda_env *e, const struct sda_start *st)
+SDA_STARTUP int sda_inherited_init(struct sda_env *e, const struct sda_start *st)
 {
 	struct sda_inherited *h = &sda_inh;
 	size_t cap = FDTAB_MAX, n = (size_t)e->n_fds;
@@ -122,7 +123,7 @@ void sda_inherited_before_fork(void)
 	atomic_store(&h->adoptions, p);
 }
 
-void sda_inherited_configure(struct sda_settings *st)
+SDA_STARTUP void sda_inherited_configure(struct sda_settings *st)
 {
 	sda_inh.settings = *st;
 	memset(st, 0, sizeof(*st));

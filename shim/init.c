@@ -24,12 +24,13 @@
 #include "real.h"
 #include "report.h"
 #include "sys.h"
+#include "startcode.h"
 
 #define PIDFS_MAGIC_ 0x50494446
 
 /* The inode id of a pidfd for ourselves, as systemd compares it with
  * LISTEN_PIDFDID: only meaningful on pidfs (Linux >= 6.9). */
-static int self_pidfdid(uint64_t *id)
+SDA_STARTUP static int self_pidfdid(uint64_t *id)
 {
 	struct statfs sfs;
 	struct stat st;
@@ -54,7 +55,7 @@ struct vars {
 };
 
 /* The value of `e` if it is NAME=..., else NULL. */
-static const char *value(const char *e, const char *name, size_t len)
+SDA_STARTUP static const char *value(const char *e, const char *name, size_t len)
 {
 	for (size_t i = 0; i < len; i++)         /* not strncmp(): see prefix() */
 		if (e[i] != name[i])
@@ -69,7 +70,7 @@ static const char *value(const char *e, const char *name, size_t len)
 #define PACK8(a, b, c, d, e, f, g, h)                                              \
 	((uint64_t)(a) | (uint64_t)(b) << 8 | (uint64_t)(c) << 16 | (uint64_t)(d) << 24 | \
 	 (uint64_t)(e) << 32 | (uint64_t)(f) << 40 | (uint64_t)(g) << 48 | (uint64_t)(h) << 56)
-static int prefix(const char *e, uint64_t w, size_t n)
+SDA_STARTUP static int prefix(const char *e, uint64_t w, size_t n)
 {
 	for (size_t i = 0; i < n; i++, w >>= 8)
 		if (e[i] != (char)(w & 0xff))
@@ -77,14 +78,14 @@ static int prefix(const char *e, uint64_t w, size_t n)
 	return 1;
 }
 
-static void first(const char **slot, const char *v)
+SDA_STARTUP static void first(const char **slot, const char *v)
 {
 	if (v && !*slot)
 		*slot = v;
 }
 
 /* One of the variables sd_listen_fds() owns (and removes). */
-static const char *listen_var(const char *e, struct vars *v)
+SDA_STARTUP static const char *listen_var(const char *e, struct vars *v)
 {
 	const char *x;
 
@@ -101,7 +102,7 @@ static const char *listen_var(const char *e, struct vars *v)
 	return x;
 }
 
-static void read_vars(struct vars *v)
+SDA_STARTUP static void read_vars(struct vars *v)
 {
 	size_t k = 0;
 
@@ -125,7 +126,7 @@ static void read_vars(struct vars *v)
 
 /* As unsetenv() of each LISTEN_* variable (every copy), in one pass; the
  * strings themselves stay where they are (vars.listen_env). */
-static void unset_listen_env(void)
+SDA_STARTUP static void unset_listen_env(void)
 {
 	struct vars scratch = { 0 };
 	char **q = environ;
@@ -138,13 +139,13 @@ static void unset_listen_env(void)
 	*q = NULL;
 }
 
-static const char *show(const char *v)
+SDA_STARTUP static const char *show(const char *v)
 {
 	return v ? v : "(unset)";
 }
 
 /* SDADOPT_MAP, SDADOPT_MATCH, SDADOPT_STRICT: read once, here. */
-static void configure(const struct vars *vars)
+SDA_STARTUP static void configure(const struct vars *vars)
 {
 	struct sda_settings st = { 0 };
 	struct sda_map_error errs[8];
@@ -178,7 +179,7 @@ static void configure(const struct vars *vars)
 	sda_inherited_configure(&st);
 }
 
-__attribute__((destructor)) static void sda_fini(void)
+SDA_STARTUP __attribute__((destructor)) static void sda_fini(void)
 {
 	if (sda_activated())             /* inert: no page of report.c's code */
 		sda_report("at exit");

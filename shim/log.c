@@ -17,6 +17,7 @@
 #include "env.h"
 #include "fork.h"
 #include "sys.h"
+#include "startcode.h"
 
 static enum sda_level log_level = SDA_LOG_OFF;
 /* copied at start: programs rewrite argv[0] for their process title */
@@ -26,17 +27,17 @@ static int log_journal;
 static int log_sock;                /* the sink is a socket: send(MSG_DONTWAIT) */
 static _Atomic unsigned long dropped;
 
-int sda_log_fd(void)
+SDA_STARTUP int sda_log_fd(void)
 {
 	return log_fd;
 }
 
-void sda_log_set_fd(int fd)
+SDA_STARTUP void sda_log_set_fd(int fd)
 {
 	log_fd = fd;
 }
 
-int sda_log_enabled(enum sda_level level)
+SDA_STARTUP int sda_log_enabled(enum sda_level level)
 {
 	return log_fd >= 0 && level <= log_level && level != SDA_LOG_OFF;
 }
@@ -47,7 +48,7 @@ struct sink {
 	uint64_t dev, ino;
 };
 
-static void stat_stderr(struct sink *k)
+SDA_STARTUP static void stat_stderr(struct sink *k)
 {
 	struct statx sx;
 	struct stat st;
@@ -66,7 +67,7 @@ static void stat_stderr(struct sink *k)
 }
 
 /* A decimal number ending at `end` (a character not a digit); 0 or -1. */
-static int number(const char **p, char end, uint64_t *v)
+SDA_STARTUP static int number(const char **p, char end, uint64_t *v)
 {
 	const char *s = *p;
 
@@ -85,7 +86,7 @@ static int number(const char **p, char end, uint64_t *v)
 }
 
 /* JOURNAL_STREAM is "DEV:INODE" of the stream the journal gave us. */
-static int stderr_is_journal(const char *js, const struct sink *k)
+SDA_STARTUP static int stderr_is_journal(const char *js, const struct sink *k)
 {
 	uint64_t dev, ino;
 
@@ -98,7 +99,7 @@ static int stderr_is_journal(const char *js, const struct sink *k)
  * non-blocking without touching the program's stderr.  A socket (the
  * journal) takes MSG_DONTWAIT per call.  Anything else (a file, a tty,
  * /dev/null) does not block for long: a plain dup. */
-static int open_sink(int min_fd, const struct sink *k)
+SDA_STARTUP static int open_sink(int min_fd, const struct sink *k)
 {
 	int fd;
 
@@ -119,7 +120,7 @@ static int open_sink(int min_fd, const struct sink *k)
 	return sda_sys_fcntl(2, F_DUPFD_CLOEXEC, min_fd);
 }
 
-int sda_log_open(enum sda_level level, const char *journal_stream, int min_fd)
+SDA_STARTUP int sda_log_open(enum sda_level level, const char *journal_stream, int min_fd)
 {
 	struct sink k;
 
@@ -141,7 +142,7 @@ struct lbuf {
 	size_t n;
 };
 
-static void put(struct lbuf *l, const char *s, size_t n)
+SDA_STARTUP static void put(struct lbuf *l, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n && l->n < sizeof(l->b) - 2; i++) {
 		unsigned char c = (unsigned char)s[i];
@@ -151,7 +152,7 @@ static void put(struct lbuf *l, const char *s, size_t n)
 	}
 }
 
-static void puts_(struct lbuf *l, const char *s)
+SDA_STARTUP static void puts_(struct lbuf *l, const char *s)
 {
 	size_t n = 0;
 
@@ -162,7 +163,7 @@ static void puts_(struct lbuf *l, const char *s)
 	put(l, s, n);
 }
 
-static void putu(struct lbuf *l, unsigned long long v, int neg)
+SDA_STARTUP static void putu(struct lbuf *l, unsigned long long v, int neg)
 {
 	char t[24];
 	int i = sizeof(t);
@@ -175,13 +176,13 @@ static void putu(struct lbuf *l, unsigned long long v, int neg)
 	put(l, t + i, sizeof(t) - (size_t)i);
 }
 
-static void puti(struct lbuf *l, long long v)
+SDA_STARTUP static void puti(struct lbuf *l, long long v)
 {
 	putu(l, v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v, v < 0);
 }
 
 /* One write that never waits: 1 if the line went out whole. */
-static int emit(const char *b, size_t n)
+SDA_STARTUP static int emit(const char *b, size_t n)
 {
 	ssize_t w = -1;
 
@@ -202,7 +203,7 @@ static int emit(const char *b, size_t n)
 	return 0;
 }
 
-void sda_log(enum sda_level level, const char *fmt, ...)
+SDA_STARTUP void sda_log(enum sda_level level, const char *fmt, ...)
 {
 	static const char *const names[] = {
 		[SDA_LOG_ERROR] = "error", [SDA_LOG_WARNING] = "warning",

@@ -17,11 +17,12 @@
 #include "lock.h"
 #include "log.h"
 #include "real.h"
+#include "startcode.h"
 
 static int *own;                        /* sorted fds we keep open */
 static size_t n_own, cap_own;
 
-int sda_protect_init(size_t cap)
+SDA_STARTUP int sda_protect_init(size_t cap)
 {
 	if (!(own = sda_arena_zalloc(cap * sizeof(*own))))
 		return -ENOMEM;
@@ -29,7 +30,7 @@ int sda_protect_init(size_t cap)
 	return 0;
 }
 
-void sda_own_add(int fd)
+SDA_STARTUP void sda_own_add(int fd)
 {
 	size_t i = n_own;
 

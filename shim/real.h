@@ -9,6 +9,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "startcode.h"
+
 #define SDA_EXPORT __attribute__((visibility("default")))
 
 /* X-macro: return type, name, parameter list.  One list feeds the table,
@@ -59,7 +61,7 @@ void *sda_real_get(size_t offset, const char *name, void *self, int optional);
  * code sits with the constructor's (.text.startup, where the compiler puts
  * constructors): every process runs both, and each further page of code
  * is a page fault. */
-__attribute__((section(".text.startup"))) void sda_real_resolve_close(void);
+SDA_STARTUP void sda_real_resolve_close(void);
 
 /* The real close(), or the system call where the constructor could not
  * resolve it (or has not run yet): the close() hook and every close of the

@@ -11,6 +11,7 @@
 #include "inherited.h"
 #include "log.h"
 #include "sys.h"
+#include "startcode.h"
 
 _Atomic int sda_report_pending;
 
@@ -19,7 +20,7 @@ void sda_report_arm(void)
 	atomic_store(&sda_report_pending, 1);
 }
 
-static enum sda_level level(void)
+SDA_STARTUP static enum sda_level level(void)
 {
 	return sda_inh.settings.strict ? SDA_LOG_ERROR : SDA_LOG_WARNING;
 }
@@ -27,7 +28,7 @@ static enum sda_level level(void)
 /* Has any process (a forked worker) adopted?  A page of the shared counters
  * that nobody wrote is not even resident (mincore tells, one call a page):
  * reading it would cost a page fault for nothing. */
-static int any_adoption(void)
+SDA_STARTUP static int any_adoption(void)
 {
 	size_t pg = 4096, n = sda_inh.n;   /* mincore works on any page size that divides it */
 	/* page-aligned: the shared mapping made at the first fork (if that
@@ -52,7 +53,7 @@ static int any_adoption(void)
 
 /* Nothing was probed: no bind() in this process reached the shim.  Say so
  * in one line, without probing (a program that never binds pays nothing). */
-static void report_unprobed(const char *when)
+SDA_STARTUP static void report_unprobed(const char *when)
 {
 	/* only a forked worker can have adopted, and only a fork the handlers
 	 * saw made the counts shared (they are not even read otherwise: their
@@ -63,7 +64,7 @@ static void report_unprobed(const char *when)
 		"address (LISTEN_FDNAMES=%s)", sda_inh.n, when, sda_inh.listen_names);
 }
 
-void sda_report(const char *when)
+SDA_STARTUP void sda_report(const char *when)
 {
 	const struct sda_registry *reg = &sda_inh.reg;
 	struct sda_log_run run = { 0 };
