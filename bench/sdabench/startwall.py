@@ -5,7 +5,9 @@ method disagreed.
 
 bench/startwall is an independent fork + exec + exit + wait loop, pinned to
 one CPU, the configurations interleaved round by round (see its header).  It
-runs for /bin/true and for bench/trivial.  The same runs also give their CPU
+runs /bin/true and bench/trivial in the same run, each program's
+configurations beside the other's (run one after the other, the two once
+met different states of a shared host: all of trivial's runs 40% slower).  The same runs also give their CPU
 time (the runner's own plus the child's rusage), so wall and CPU time are
 compared on identical runs.  Then, for /bin/true: an instrumented run pinned
 and one not pinned (the child's exact run time and run-queue delay from
@@ -48,7 +50,7 @@ DIFFS = [
 ]
 
 
-def cfg_args(B, shim, prog, names):
+def cfg_args(B, shim, prog, names, prefix=""):
     spec = {"none": ("-", 0, 0), "empty": (B + "/libempty.so", 0, 0), "inert": (shim, 0, 0),
             "shim1": (shim, 1, 1), "shim64": (shim, 64, 1), "shim1024": (shim, 1024, 1),
             "none64": ("-", 64, 0), "none1024": ("-", 1024, 0),
@@ -56,15 +58,22 @@ def cfg_args(B, shim, prog, names):
     out = []
     for c in names:
         pre, n, le = spec[c]
-        out += [c, pre, str(n), str(le), prog]
+        out += [prefix + c, pre, str(n), str(le), prog]
     return out
 
 
-def startwall(B, shim, prog, names, rounds, iters, extra=()):
-    cp = run([B + "/startwall"] + list(extra) + ["-r", str(rounds), "-k", str(iters), "--"]
-             + cfg_args(B, shim, prog, names), timeout=600)
+def startwall(B, shim, progs, names, rounds, iters, extra=()):
+    """One run of bench/startwall over names for each (prefix, program) of
+    progs, all interleaved: every program's configurations are measured in
+    the same rounds, under the same conditions."""
+    args = []
+    for prefix, prog in progs:
+        args += cfg_args(B, shim, prog, names, prefix)
+    cp = run([B + "/startwall"] + list(extra) + ["-r", str(rounds), "-k", str(iters), "--"] + args,
+             timeout=1200)
     if cp.returncode != 0:
-        raise RuntimeError("startwall failed (%s): rc %d: %s" % (prog, cp.returncode, cp.stderr[-300:]))
+        raise RuntimeError("startwall failed (%s): rc %d: %s" % (
+            " ".join(p for _, p in progs), cp.returncode, cp.stderr[-300:]))
     head, rows = {}, []
     for line in cp.stdout.splitlines():
         d = {}
@@ -228,11 +237,12 @@ def child_syscalls(B, shim, prog):
 
 def measure(P, shim, B):
     out = {}
-    for key, prog in (("true", TRUE), ("trivial", B + "/trivial")):
-        log("start-up, wall clock: %s, pinned, %d configurations, %d rounds x %d runs"
-            % (prog, len(CFGS), P["sw_rounds"], P["sw_iter"]))
-        head, rows = startwall(B, shim, prog, CFGS, P["sw_rounds"], P["sw_iter"])
-        a = analyse(rows)
+    progs = (("true", TRUE), ("trivial", B + "/trivial"))
+    log("start-up, wall clock: %s, pinned, %d configurations each, interleaved, %d rounds x %d runs"
+        % (" and ".join(p for _, p in progs), len(CFGS), P["sw_rounds"], P["sw_iter"]))
+    head, rows = startwall(B, shim, [(k + ":", p) for k, p in progs], CFGS, P["sw_rounds"], P["sw_iter"])
+    for key, prog in progs:
+        a = analyse([dict(r, c=r["c"][len(key) + 1:]) for r in rows if r["c"].startswith(key + ":")])
         a["cpu_pinned"] = head.get("cpu")
         a["nice"] = head.get("nice")
         out[key] = a
@@ -240,7 +250,7 @@ def measure(P, shim, B):
             os.path.basename(prog), fmt_ci(a["d_wall"]["inert_empty"]), fmt_ci(a["d_wall"]["shim64_inert"])))
     out["instrumented"] = {}
     for mode, extra in (("pinned", ["-i"]), ("unpinned", ["-i", "-u"])):
-        head, rows = startwall(B, shim, TRUE, ICFGS, P["sw_irounds"], P["sw_iter"], extra)
+        head, rows = startwall(B, shim, [("", TRUE)], ICFGS, P["sw_irounds"], P["sw_iter"], extra)
         out["instrumented"][mode] = analyse_instrumented(head, rows)
     out["loader_true"] = loader(B, shim, TRUE)
     out["syscalls_true"] = child_syscalls(B, shim, TRUE)
@@ -412,7 +422,8 @@ def section(su, a):
       " run and %d timed ones, `CLOCK_MONOTONIC` from before fork() to after wait4() returns. The"
       " child gets only `LD_PRELOAD` and, when activated, `LISTEN_PID` (its own, written after"
       " fork by the same few stores in every configuration) and `LISTEN_FDS`; its stderr is /dev/null. It runs `/bin/true` (coreutils) and"
-      " `bench/trivial`. Each cell is the median over the rounds of the round's median, with a"
+      " `bench/trivial`, both in the same rounds (each program's configurations are"
+      " configurations of the one run). Each cell is the median over the rounds of the round's median, with a"
       " distribution-free 95%% confidence interval `[lo, hi]`; differences are taken per round, then"
       " the median. One timed run per configuration and round: the differences pair single runs made"
       " milliseconds apart. On this kind of machine a run's time is bimodal (about one run in five"
