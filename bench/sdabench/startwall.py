@@ -21,7 +21,8 @@ import subprocess
 from .common import fmt_ci, judge_ci, log, run, summ_ci
 
 TRUE = "/bin/true"
-CFGS = ["none", "empty", "inert", "shim1", "shim64", "shim1024", "none64", "none1024", "empty64L"]
+CFGS = ["none", "empty", "inert", "shim1", "shim64", "shim1024", "none64", "none1024", "empty64L",
+        "inertAA"]
 ICFGS = ["none", "empty", "inert", "shim64"]       # the instrumented runs
 NAMES = {
     "none": "no preload", "empty": "empty preloaded .so (the floor)",
@@ -30,6 +31,7 @@ NAMES = {
     "none64": "no preload, 64 inherited fds (kernel cost)",
     "none1024": "no preload, 1024 inherited fds (kernel cost)",
     "empty64L": "empty preloaded .so, 64 inherited fds and LISTEN_* (the loop's control)",
+    "inertAA": "shim, inert, a second runner (the A/A control)",
 }
 INERT_MAX = 10.0                 # µs, inert − empty
 FIXED_MAX, PER_SOCK_MAX = 10.0, 0.5   # µs, activated(N) − inert ≤ 10 + 0.5 N
@@ -47,6 +49,10 @@ DIFFS = [
     # activated configurations for its own work (it once did: a printf()
     # in the child before exec, 9 copy-on-write faults)
     ("empty64L_empty", "empty64L", "empty", None),
+    # A/A: two runners of one configuration differ by what any two do
+    # (their own memory, where their children land): the resolution of
+    # every row above
+    ("inertAA_inert", "inertAA", "inert", None),
 ]
 
 
@@ -54,7 +60,7 @@ def cfg_args(B, shim, prog, names, prefix=""):
     spec = {"none": ("-", 0, 0), "empty": (B + "/libempty.so", 0, 0), "inert": (shim, 0, 0),
             "shim1": (shim, 1, 1), "shim64": (shim, 64, 1), "shim1024": (shim, 1024, 1),
             "none64": ("-", 64, 0), "none1024": ("-", 1024, 0),
-            "empty64L": (B + "/libempty.so", 64, 1)}
+            "empty64L": (B + "/libempty.so", 64, 1), "inertAA": (shim, 0, 0)}
     out = []
     for c in names:
         pre, n, le = spec[c]
@@ -455,6 +461,8 @@ def section(su, a):
         "none1024_none": "kernel: 1024 inherited fds, no preload − no preload",
         "empty64L_empty": "the loop's control: empty .so with 64 fds and LISTEN_* − empty .so"
                           " (should equal the kernel's 64 fds)",
+        "inertAA_inert": "A/A control: a second inert runner − inert (should be 0: what two"
+                         " identical configurations differ by)",
     }
     for k, _, _, lim in DIFFS:
         if k not in t["d_wall"]:
