@@ -16,7 +16,7 @@
  * activation).  What does not fit, and the registry at the probe (its
  * port bitmap alone is 8 KB), come from mappings. */
 #define FIRST 1280
-static _Alignas(16) unsigned char first[FIRST];
+static _Alignas(16) unsigned char arena_first[FIRST];
 static unsigned char *cur;
 static size_t left;
 
@@ -26,8 +26,8 @@ SDA_STARTUP void *sda_arena_zalloc(size_t n)
 
 	n = (n + 15) & ~(size_t)15;
 	if (!cur) {
-		cur = first;
-		left = sizeof(first);
+		cur = arena_first;
+		left = sizeof(arena_first);
 	}
 	if (n > left) {
 		/* what is asked, and a chunk more for what follows: the

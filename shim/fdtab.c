@@ -70,13 +70,10 @@ SDA_STARTUP static int slot(int fd, int make, struct slot *s)
 	return 1;
 }
 
-SDA_STARTUP void sda_fd_set(int fd, unsigned flags)
+/* Flag fd in its slot s; a TRACKED one starts with no option set and the
+ * given kind (0: not known). */
+SDA_STARTUP static void put(int fd, const struct slot *s, unsigned flags, uint32_t kind)
 {
-	struct slot s;
-
-	/* clearing an fd that was never flagged makes no table */
-	if (!slot(fd, flags != 0, &s))
-		return;
 	if (flags) {
 		size_t hi = atomic_load_explicit(&fd_hi, memory_order_relaxed);
 
@@ -86,10 +83,19 @@ SDA_STARTUP void sda_fd_set(int fd, unsigned flags)
 			;
 	}
 	if (flags & SDA_FD_TRACKED) {
-		atomic_store_explicit(s.opts, 0, memory_order_relaxed);
-		atomic_store_explicit(s.kind, 0, memory_order_relaxed);
+		atomic_store_explicit(s->opts, 0, memory_order_relaxed);
+		atomic_store_explicit(s->kind, kind, memory_order_relaxed);
 	}
-	atomic_store_explicit(s.f, (unsigned char)flags, memory_order_relaxed);
+	atomic_store_explicit(s->f, (unsigned char)flags, memory_order_relaxed);
+}
+
+SDA_STARTUP void sda_fd_set(int fd, unsigned flags)
+{
+	struct slot s;
+
+	/* clearing an fd that was never flagged makes no table */
+	if (slot(fd, flags != 0, &s))
+		put(fd, &s, flags, 0);
 }
 
 size_t sda_fd_hi(void)
@@ -130,15 +136,12 @@ uint32_t sda_fd_opts(int fd)
 
 void sda_fd_socket(int fd, int domain, int type, int protocol)
 {
+	int known = domain > 0 && domain <= 0xff && (type & 0xf) > 0 && protocol >= 0 && protocol <= 0xffff;
 	struct slot s;
 
-	sda_fd_set(fd, SDA_FD_TRACKED);          /* no options set, kind unknown */
-	if (!slot(fd, 0, &s))
-		return;
-	if (domain <= 0 || domain > 0xff || (type & 0xf) <= 0 || protocol < 0 || protocol > 0xffff)
-		return;
-	atomic_store_explicit(s.kind, (uint32_t)domain | (uint32_t)(type & 0xf) << 8 |
-				      (uint32_t)protocol << 16, memory_order_relaxed);
+	if (slot(fd, 1, &s))
+		put(fd, &s, SDA_FD_TRACKED,
+		    known ? (uint32_t)domain | (uint32_t)(type & 0xf) << 8 | (uint32_t)protocol << 16 : 0);
 }
 
 uint32_t sda_fd_kind(int fd)

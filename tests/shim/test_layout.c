@@ -11,10 +11,27 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #define PAGE 4096u
+
+/* The address of the shim's (local) symbol `name`, from its symbol table. */
+static unsigned long symbol(const char *name)
+{
+	char line[512], type[8], sym[256];
+	unsigned long addr, found = 0;
+	FILE *p = popen(SDA_NM_PATH " '" SHIM "'", "r");
+
+	cr_assert_not_null(p);
+	while (fgets(line, sizeof line, p))
+		if (sscanf(line, "%lx %7s %255s", &addr, type, sym) == 3 && !strcmp(sym, name))
+			found = addr;
+	pclose(p);
+	cr_assert_neq(found, 0, "no symbol %s in %s (stripped?)", name, SHIM);
+	return found;
+}
 
 static size_t read_phdrs(Elf64_Phdr *ph, size_t cap)
 {
@@ -61,6 +78,10 @@ Test(layout, writable_data_in_one_page, .timeout = TEST_BACKSTOP_S)
 	Elf64_Addr first = (relro_hi > rw_lo ? (relro_hi + PAGE - 1) : rw_lo) / PAGE;
 	Elf64_Addr last = (rw_hi - 1) / PAGE;
 
+	/* the data the start-up relies on sits there: the fd table's first
+	 * tier and the arena's static bytes */
+	cr_expect_eq(symbol("sda_fd_low") / PAGE, first, "the fd table's first tier is not on that page");
+	cr_expect_eq(symbol("arena_first") / PAGE, first, "the arena's static bytes are not on that page");
 	cr_expect_eq(last, first, "the writable bytes past RELRO span %lu pages (0x%lx-0x%lx): a static "
 		     "that every process now faults in", (unsigned long)(last - first + 1),
 		     (unsigned long)(first * PAGE), (unsigned long)rw_hi);
